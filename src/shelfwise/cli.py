@@ -1,0 +1,236 @@
+"""The `shelfwise` command: a thin Typer shell over the Python API.
+
+Exit codes: 0 success; 1 a file or command failed; 2 wrong usage; 3 data loaded but some rows were
+quarantined (pass --allow-quarantine to treat that as success); 4 the warehouse stayed busy; 5 not a workspace.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import click
+import duckdb
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from shelfwise import __version__
+from shelfwise.config import ConfigError
+from shelfwise.ingest import FailedLoad, IngestError, LoadResult, ingest_files
+from shelfwise.messages import default_language, say
+from shelfwise.warehouse import EXPORT_FORMATS, WarehouseBusyError, export_table
+from shelfwise.warehouse.access import list_tables, query
+from shelfwise.warehouse.export import ExportError
+from shelfwise.workspace import NotAWorkspaceError, Workspace, init_workspace, open_workspace
+
+EXIT_FAILED, EXIT_QUARANTINE, EXIT_BUSY, EXIT_NO_WORKSPACE = 1, 3, 4, 5
+
+app = typer.Typer(
+    name="shelfwise",
+    help="Shelfwise — the trade-marketing analyst's autopilot / o piloto automático do analista de trade.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", help="Workspace folder (else $SHELFWISE_WORKSPACE, else the current folder)."),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"shelfwise {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    workspace: WorkspaceOption = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Shelfwise: load retail data, check it, and (soon) forecast, replenish, segment and report."""
+    ctx.obj = {"workspace": workspace}
+
+
+def _open(path: Path | None) -> Workspace:
+    context = click.get_current_context(silent=True)
+    path = path or (context.find_root().obj or {}).get("workspace") if context else path
+    try:
+        return open_workspace(path)
+    except NotAWorkspaceError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(EXIT_NO_WORKSPACE) from None
+    except ConfigError as error:
+        errors.print(f"[red]shelfwise.toml: {error}[/red]")
+        raise typer.Exit(EXIT_FAILED) from None
+
+
+def _waiting(workspace: Workspace):  # noqa: ANN202 - a callback
+    return lambda holder: errors.print(say("wait", workspace.settings.workspace.language, holder=holder))
+
+
+@app.command()
+def init(
+    directory: Annotated[Path | None, typer.Argument(help="Folder to make a workspace (default: current).")] = None,
+) -> None:
+    """Create a workspace: shelfwise.toml, the DuckDB warehouse, landing/ and artifacts/."""
+    workspace = init_workspace(directory)
+    console.print(say("init.done", workspace.settings.workspace.language, root=workspace.root))
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="Files to load: CSV, .xlsx, Parquet, JSON Lines, .gz, .zip.")],
+    workspace: WorkspaceOption = None,
+    table: Annotated[str | None, typer.Option("--table", "-t", help="Target table (else from the file name).")] = None,
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", "-m", help="YAML/TOML file mapping canonical columns to headers.")
+    ] = None,
+    mode: Annotated[
+        str | None, typer.Option(help="'upsert' or 'replace-period' (default per table in shelfwise.toml).")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Load even if the same content was loaded before.")] = False,
+    allow_quarantine: Annotated[
+        bool, typer.Option(help="Exit 0 even when some rows were quarantined.")
+    ] = False,
+) -> None:
+    """Load files into the warehouse; bad rows go to quarantine with their line and reason."""
+    ws = _open(workspace)
+    lang = ws.settings.workspace.language
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=errors,
+                  transient=True) as progress:
+        task = progress.add_task("…", total=None)
+        try:
+            outcomes = ingest_files(
+                ws, files, table=table, mapping_file=mapping, mode=mode, force=force,
+                on_file=lambda f: progress.update(task, description=say("ingest.loading", lang, file=f.name)),
+                on_wait=_waiting(ws),
+            )
+        except IngestError as error:
+            errors.print(f"[red]{say('ingest.failed', lang, error=error.describe())}[/red]")
+            raise typer.Exit(EXIT_FAILED) from None
+        except WarehouseBusyError as error:
+            errors.print(f"[red]{error}[/red]")
+            raise typer.Exit(EXIT_BUSY) from None
+    raise typer.Exit(_report_loads(outcomes, lang, allow_quarantine))
+
+
+def _report_loads(outcomes: list[LoadResult | FailedLoad], lang: str, allow_quarantine: bool) -> int:
+    quarantined = False
+    for outcome in outcomes:
+        if isinstance(outcome, FailedLoad):
+            errors.print(f"[red]{say('ingest.failed', lang, error=outcome.error.describe())}[/red]")
+        elif outcome.status == "unchanged":
+            console.print(say("ingest.unchanged", lang, file=outcome.file.name, why=outcome.message))
+        else:
+            console.print(say(
+                "ingest.loaded", lang, file=outcome.file.name, table=outcome.table, read=outcome.rows_read,
+                accepted=outcome.rows_accepted, quarantined=outcome.rows_quarantined, loaded=outcome.rows_loaded,
+            ))
+            if outcome.unknown_ids:
+                console.print(say("ingest.unknown", lang, ids=outcome.unknown_ids))
+            if outcome.duplicate_rows:
+                console.print(say("ingest.duplicates", lang, n=outcome.duplicate_rows))
+            if outcome.rows_quarantined:
+                quarantined = True
+                console.print(say("ingest.quarantine_hint", lang, load=outcome.load_id))
+    failed = sum(isinstance(o, FailedLoad) for o in outcomes)
+    unchanged = sum(isinstance(o, LoadResult) and o.status == "unchanged" for o in outcomes)
+    console.print(say("ingest.summary", lang, files=len(outcomes), loaded=len(outcomes) - failed - unchanged,
+                      unchanged=unchanged, failed=failed))
+    if failed:
+        return EXIT_FAILED
+    return EXIT_QUARANTINE if quarantined and not allow_quarantine else 0
+
+
+@app.command()
+def tables(workspace: WorkspaceOption = None) -> None:
+    """List the warehouse tables with their row counts."""
+    ws = _open(workspace)
+    with _reading(ws) as con:
+        frame = list_tables(con)
+    _print_frame(frame, "table")
+
+
+@app.command()
+def sql(
+    statement: Annotated[str, typer.Argument(help="One SQL statement; the warehouse is opened read-only.")],
+    workspace: WorkspaceOption = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+) -> None:
+    """Run a read-only SQL query on the warehouse."""
+    ws = _open(workspace)
+    if output_format not in ("table", "csv", "json"):
+        errors.print(f"[red]--format must be table, csv or json, not '{output_format}'[/red]")
+        raise typer.Exit(2)
+    with _reading(ws) as con:
+        try:
+            frame = query(con, statement)
+        except duckdb.Error as error:
+            errors.print(f"[red]SQL: {error}[/red]")
+            raise typer.Exit(EXIT_FAILED) from None
+    _print_frame(frame, output_format)
+
+
+@app.command()
+def export(
+    table: Annotated[str, typer.Argument(help="Table to export.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")],
+    workspace: WorkspaceOption = None,
+    output_format: Annotated[
+        str | None, typer.Option("--format", "-f", help=f"One of {', '.join(EXPORT_FORMATS)} (default: from --out).")
+    ] = None,
+) -> None:
+    """Export a table to CSV, Parquet, JSON Lines or Excel."""
+    ws = _open(workspace)
+    fmt = output_format or out.suffix.lstrip(".").lower()
+    with _reading(ws) as con:
+        try:
+            rows = export_table(con, table, fmt, out)
+        except ExportError as error:
+            errors.print(f"[red]{error}[/red]")
+            raise typer.Exit(EXIT_FAILED) from None
+    console.print(say("export.done", ws.settings.workspace.language, rows=rows, out=out))
+
+
+@contextmanager
+def _reading(ws: Workspace) -> Iterator[duckdb.DuckDBPyConnection]:
+    try:
+        with ws.warehouse.connect(write=False, purpose="read", on_wait=_waiting(ws)) as con:
+            yield con
+    except WarehouseBusyError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(EXIT_BUSY) from None
+
+
+def _print_frame(frame, output_format: str) -> None:  # noqa: ANN001 - a pandas DataFrame
+    if output_format == "csv":
+        sys.stdout.write(frame.to_csv(index=False))
+    elif output_format == "json":
+        sys.stdout.write(json.dumps(json.loads(frame.to_json(orient="records", date_format="iso")), ensure_ascii=False,
+                                    indent=1) + "\n")
+    else:
+        table = RichTable(*[str(c) for c in frame.columns])
+        for row in frame.head(200).itertuples(index=False):
+            table.add_row(*["" if v is None else str(v) for v in row])
+        console.print(table)
+        if len(frame) > 200:
+            console.print(f"… {len(frame) - 200} more rows (use --format csv)")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,156 @@
+"""Typed settings, layered: documented defaults -> `shelfwise.toml` -> `SHELFWISE_*` environment -> flags.
+
+Every setting carries its help text here, and the `shelfwise.toml` written by `shelfwise init` is generated
+from the same fields, so a setting cannot exist without documentation (a test checks it). Environment
+variables use the section and key in upper case: `SHELFWISE_WAREHOUSE__MEMORY_LIMIT=4GB`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from shelfwise.schema import TABLES, LoadMode
+
+CONFIG_FILE = "shelfwise.toml"
+
+
+def _setting(default: Any, help_text: str) -> Any:
+    return field(default=default, metadata={"help": help_text})
+
+
+@dataclass(frozen=True)
+class WorkspaceSettings:
+    """Where a workspace keeps its parts, relative to the workspace folder."""
+
+    warehouse: str = _setting("warehouse.duckdb", "DuckDB file that holds every table.")
+    landing: str = _setting("landing", "Folder where incoming files are dropped.")
+    artifacts: str = _setting("artifacts", "Folder for reports, exports and models.")
+    language: str = _setting("pt", "Language of messages and reports: 'pt' (português) or 'en' (English).")
+    timezone: str = _setting("America/Sao_Paulo", "Time zone that naive timestamps in the files are in.")
+
+
+@dataclass(frozen=True)
+class WarehouseSettings:
+    """How the DuckDB warehouse is run."""
+
+    memory_limit: str = _setting("1GB", "DuckDB memory limit; larger work spills to the workspace's .tmp.")
+    threads: int = _setting(0, "DuckDB threads; 0 means one per core.")
+    lock_timeout_seconds: float = _setting(
+        600.0, "How long a command waits for another command that holds the warehouse before giving up."
+    )
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """How files are read and loaded."""
+
+    default_store_id: str = _setting("main", "store_id given to sales and stock rows of a file with no store.")
+    future_tolerance_days: int = _setting(
+        1, "Rows dated more than this many days after today are quarantined (campaigns are exempt)."
+    )
+    encoding: str = _setting("auto", "Text encoding of CSV files: 'auto', 'utf-8', 'cp1252' or 'latin-1'.")
+    mode: dict[str, str] = _setting(
+        None,
+        "Per table, how a file combines with what is loaded: 'upsert' replaces rows with the same key and "
+        "appends the rest; 'replace-period' first removes the file's stores' rows inside the file's first and "
+        "last date (for corrected exports).",
+    )
+
+    def __post_init__(self) -> None:
+        modes = {name: LoadMode.UPSERT.value for name in TABLES} | dict(self.mode or {})
+        for name, value in modes.items():
+            if name not in TABLES:
+                raise ConfigError(f"[ingest.mode] names unknown table '{name}'; expected one of: {', '.join(TABLES)}")
+            LoadMode(value)
+        object.__setattr__(self, "mode", modes)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings of a workspace."""
+
+    workspace: WorkspaceSettings = field(default_factory=WorkspaceSettings)
+    warehouse: WarehouseSettings = field(default_factory=WarehouseSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+
+
+class ConfigError(ValueError):
+    """A setting is unknown or has a value of the wrong kind."""
+
+
+def load_settings(path: Path | None, environ: dict[str, str] | None = None) -> Settings:
+    """Read settings from a TOML file (if any), then apply `SHELFWISE_SECTION__KEY` environment overrides."""
+    data: dict[str, dict[str, Any]] = {}
+    if path is not None and path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: {error}") from None
+    for name, value in (environ if environ is not None else os.environ).items():
+        if name.startswith("SHELFWISE_") and "__" in name:
+            section, key = name.removeprefix("SHELFWISE_").lower().split("__", 1)
+            data.setdefault(section, {})[key] = value
+    return _build(data, source=str(path or "defaults"))
+
+
+def _build(data: dict[str, dict[str, Any]], source: str) -> Settings:
+    sections = {}
+    for section_field in fields(Settings):
+        section_type = section_field.default_factory()  # type: ignore[misc]
+        given = dict(data.pop(section_field.name, {}))
+        known = {f.name: f for f in fields(section_type)}
+        unknown = set(given) - set(known)
+        if unknown:
+            raise ConfigError(
+                f"{source}: unknown setting(s) {sorted(unknown)} in [{section_field.name}]; "
+                f"expected: {', '.join(known)}"
+            )
+        coerced = {key: _coerce(value, known[key].default, f"{section_field.name}.{key}") for key, value in given.items()}
+        sections[section_field.name] = replace(section_type, **coerced)
+    if data:
+        raise ConfigError(f"{source}: unknown section(s) {sorted(data)}; expected: {', '.join(sections)}")
+    return Settings(**sections)
+
+
+def _coerce(value: Any, default: Any, name: str) -> Any:
+    if default is None or isinstance(value, dict):
+        return value
+    try:
+        if isinstance(default, bool):
+            return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "sim"}
+        return type(default)(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting {name} = {value!r} is not a {type(default).__name__}") from None
+
+
+def render_default_toml() -> str:
+    """The commented `shelfwise.toml` that `shelfwise init` writes: every setting with its help and default."""
+    lines = ["# Shelfwise workspace settings. Environment variables override them: SHELFWISE_SECTION__KEY.", ""]
+    defaults = Settings()
+    for section_field in fields(Settings):
+        section = getattr(defaults, section_field.name)
+        lines.append(f"[{section_field.name}]")
+        for setting in fields(section):
+            lines.append(f"# {setting.metadata['help']}")
+            value = getattr(section, setting.name)
+            if isinstance(value, dict):
+                continue
+            lines.append(f"{setting.name} = {_toml_value(value)}")
+        lines.append("")
+        if section_field.name == "ingest":
+            lines.append("[ingest.mode]")
+            lines.extend(f'{name} = "{mode}"' for name, mode in defaults.ingest.mode.items())
+            lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)

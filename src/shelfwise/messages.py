@@ -1,0 +1,53 @@
+"""User-facing sentences in Portuguese (pt-BR) and English, looked up by key.
+
+Kept in one table so that a test can check that every key has both languages.
+"""
+
+from __future__ import annotations
+
+import os
+
+TEXTS: dict[str, dict[str, str]] = {
+    "init.done": {"pt": "Workspace criado em {root}", "en": "Workspace created at {root}"},
+    "ingest.loading": {"pt": "Carregando {file}", "en": "Loading {file}"},
+    "ingest.loaded": {
+        "pt": "{file} → {table}: {read} linhas lidas, {accepted} aceitas, {quarantined} em quarentena, {loaded} gravadas",
+        "en": "{file} → {table}: {read} rows read, {accepted} accepted, {quarantined} quarantined, {loaded} stored",
+    },
+    "ingest.unchanged": {"pt": "{file}: sem mudança ({why})", "en": "{file}: unchanged ({why})"},
+    "ingest.unknown": {"pt": "  ids desconhecidos registrados: {ids}", "en": "  unknown ids registered: {ids}"},
+    "ingest.duplicates": {"pt": "  chaves duplicadas no arquivo: {n}", "en": "  duplicate keys in the file: {n}"},
+    "ingest.failed": {"pt": "ERRO {error}", "en": "ERROR {error}"},
+    "ingest.quarantine_hint": {
+        "pt": "Veja as linhas rejeitadas: shelfwise sql \"SELECT line, reason FROM quarantine WHERE load_id = '{load}'\"",
+        "en": "See the rejected rows: shelfwise sql \"SELECT line, reason FROM quarantine WHERE load_id = '{load}'\"",
+    },
+    "ingest.summary": {
+        "pt": "{files} arquivo(s): {loaded} carregado(s), {unchanged} sem mudança, {failed} com erro",
+        "en": "{files} file(s): {loaded} loaded, {unchanged} unchanged, {failed} failed",
+    },
+    "wait": {"pt": "Aguardando o warehouse, em uso por {holder}…", "en": "Waiting for the warehouse, held by {holder}…"},
+    "export.done": {"pt": "{rows} linhas exportadas para {out}", "en": "{rows} rows exported to {out}"},
+    "quality.summary": {
+        "pt": "{n} achados de qualidade ({errors} erros, {warnings} avisos, {infos} informativos)",
+        "en": "{n} quality findings ({errors} errors, {warnings} warnings, {infos} info)",
+    },
+    "demo.generating": {"pt": "Gerando dados de demonstração em {root}", "en": "Generating demo data in {root}"},
+    "demo.tour": {
+        "pt": "Pronto. Experimente:\n  shelfwise -w {root} tables\n  shelfwise -w {root} quality\n"
+              "  shelfwise -w {root} sql \"SELECT store_id, sum(units) FROM sales GROUP BY ALL\"",
+        "en": "Done. Try:\n  shelfwise -w {root} tables\n  shelfwise -w {root} quality\n"
+              "  shelfwise -w {root} sql \"SELECT store_id, sum(units) FROM sales GROUP BY ALL\"",
+    },
+}
+
+
+def default_language() -> str:
+    """Language for messages printed before a workspace is open: $SHELFWISE_LANG, else Portuguese."""
+    return os.environ.get("SHELFWISE_LANG", "pt")
+
+
+def say(key: str, language: str, **values: object) -> str:
+    """The sentence `key` in `language` (English when the language is unknown)."""
+    texts = TEXTS[key]
+    return texts.get(language, texts["en"]).format(**values)
