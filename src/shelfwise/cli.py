@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -78,7 +79,7 @@ def _open(path: Path | None) -> Workspace:
         raise typer.Exit(EXIT_FAILED) from None
 
 
-def _waiting(workspace: Workspace):  # noqa: ANN202 - a callback
+def _waiting(workspace: Workspace):
     return lambda holder: errors.print(say("wait", workspace.settings.workspace.language, holder=holder))
 
 
@@ -157,6 +158,48 @@ def _report_loads(outcomes: list[LoadResult | FailedLoad], lang: str, allow_quar
 
 
 @app.command()
+def quality(workspace: WorkspaceOption = None) -> None:
+    """Check the loaded data and write the findings to quality_issues."""
+    from shelfwise.quality import run_quality, summarize
+    from shelfwise.runs import recorded_run
+
+    ws = _open(workspace)
+    lang = ws.settings.workspace.language
+    try:
+        with ws.warehouse.connect(write=True, purpose="quality", on_wait=_waiting(ws)) as con, \
+                recorded_run(con, "quality", {}) as run_id:
+            findings = run_quality(con, run_id=run_id, today=date.today(), language=lang)
+    except WarehouseBusyError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(EXIT_BUSY) from None
+    console.print(summarize(findings, lang))
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path | None, typer.Argument(help="Folder for the demo workspace.")] = Path("shelfwise-demo"),
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic data (same seed, same data).")] = 7,
+) -> None:
+    """Build a demo workspace: a São Paulo supermarket chain and a shopping mall, loaded and checked."""
+    from shelfwise.pipelines.demo import run_demo
+    from shelfwise.quality import summarize
+
+    lang = default_language()
+    console.print(say("demo.generating", lang, root=directory))
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=errors,
+                  transient=True) as progress:
+        task = progress.add_task("…", total=None)
+        report = run_demo(directory, seed=seed, on_step=lambda name: progress.update(task, description=name))
+    lang = report.workspace.settings.workspace.language
+    code = _report_loads(report.loads, lang, allow_quarantine=True)
+    with _reading(report.workspace) as con:
+        _print_frame(list_tables(con), "table")
+    console.print(summarize(report.findings, lang))
+    console.print(say("demo.tour", lang, root=report.workspace.root))
+    raise typer.Exit(code)
+
+
+@app.command()
 def tables(workspace: WorkspaceOption = None) -> None:
     """List the warehouse tables with their row counts."""
     ws = _open(workspace)
@@ -216,7 +259,7 @@ def _reading(ws: Workspace) -> Iterator[duckdb.DuckDBPyConnection]:
         raise typer.Exit(EXIT_BUSY) from None
 
 
-def _print_frame(frame, output_format: str) -> None:  # noqa: ANN001 - a pandas DataFrame
+def _print_frame(frame, output_format: str) -> None:
     if output_format == "csv":
         sys.stdout.write(frame.to_csv(index=False))
     elif output_format == "json":

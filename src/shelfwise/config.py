@@ -53,12 +53,11 @@ class IngestSettings:
         1, "Rows dated more than this many days after today are quarantined (campaigns are exempt)."
     )
     encoding: str = _setting("auto", "Text encoding of CSV files: 'auto', 'utf-8', 'cp1252' or 'latin-1'.")
-    mode: dict[str, str] = _setting(
-        None,
+    mode: dict[str, str] = field(default=None, metadata={"help": (  # type: ignore[assignment]
         "Per table, how a file combines with what is loaded: 'upsert' replaces rows with the same key and "
         "appends the rest; 'replace-period' first removes the file's stores' rows inside the file's first and "
-        "last date (for corrected exports).",
-    )
+        "last date (for corrected exports)."
+    )})
 
     def __post_init__(self) -> None:
         modes = {name: LoadMode.UPSERT.value for name in TABLES} | dict(self.mode or {})
@@ -109,7 +108,9 @@ def _build(data: dict[str, dict[str, Any]], source: str) -> Settings:
                 f"{source}: unknown setting(s) {sorted(unknown)} in [{section_field.name}]; "
                 f"expected: {', '.join(known)}"
             )
-        coerced = {key: _coerce(value, known[key].default, f"{section_field.name}.{key}") for key, value in given.items()}
+        coerced = {
+            key: _coerce(value, known[key].default, f"{section_field.name}.{key}") for key, value in given.items()
+        }
         sections[section_field.name] = replace(section_type, **coerced)
     if data:
         raise ConfigError(f"{source}: unknown section(s) {sorted(data)}; expected: {', '.join(sections)}")

@@ -11,7 +11,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "init.done": {"pt": "Workspace criado em {root}", "en": "Workspace created at {root}"},
     "ingest.loading": {"pt": "Carregando {file}", "en": "Loading {file}"},
     "ingest.loaded": {
-        "pt": "{file} → {table}: {read} linhas lidas, {accepted} aceitas, {quarantined} em quarentena, {loaded} gravadas",
+        "pt": "{file} → {table}: {read} linhas lidas, {accepted} aceitas, {quarantined} em quarentena, "
+              "{loaded} gravadas",
         "en": "{file} → {table}: {read} rows read, {accepted} accepted, {quarantined} quarantined, {loaded} stored",
     },
     "ingest.unchanged": {"pt": "{file}: sem mudança ({why})", "en": "{file}: unchanged ({why})"},
@@ -19,14 +20,18 @@ TEXTS: dict[str, dict[str, str]] = {
     "ingest.duplicates": {"pt": "  chaves duplicadas no arquivo: {n}", "en": "  duplicate keys in the file: {n}"},
     "ingest.failed": {"pt": "ERRO {error}", "en": "ERROR {error}"},
     "ingest.quarantine_hint": {
-        "pt": "Veja as linhas rejeitadas: shelfwise sql \"SELECT line, reason FROM quarantine WHERE load_id = '{load}'\"",
+        "pt": "Veja as linhas rejeitadas: shelfwise sql "
+              "\"SELECT line, reason FROM quarantine WHERE load_id = '{load}'\"",
         "en": "See the rejected rows: shelfwise sql \"SELECT line, reason FROM quarantine WHERE load_id = '{load}'\"",
     },
     "ingest.summary": {
         "pt": "{files} arquivo(s): {loaded} carregado(s), {unchanged} sem mudança, {failed} com erro",
         "en": "{files} file(s): {loaded} loaded, {unchanged} unchanged, {failed} failed",
     },
-    "wait": {"pt": "Aguardando o warehouse, em uso por {holder}…", "en": "Waiting for the warehouse, held by {holder}…"},
+    "wait": {
+        "pt": "Aguardando o warehouse, em uso por {holder}…",
+        "en": "Waiting for the warehouse, held by {holder}…",
+    },
     "export.done": {"pt": "{rows} linhas exportadas para {out}", "en": "{rows} rows exported to {out}"},
     "quality.summary": {
         "pt": "{n} achados de qualidade ({errors} erros, {warnings} avisos, {infos} informativos)",

@@ -130,7 +130,7 @@ class Warehouse:
             fcntl.flock(handle, fcntl.LOCK_UN)
             handle.close()
 
-    def _acquire(self, handle, *, write: bool, on_wait: Callable[[str], None] | None) -> None:  # noqa: ANN001
+    def _acquire(self, handle, *, write: bool, on_wait: Callable[[str], None] | None) -> None:
         mode = (fcntl.LOCK_EX if write else fcntl.LOCK_SH) | fcntl.LOCK_NB
         deadline = time.monotonic() + self.settings.lock_timeout_seconds
         told = False

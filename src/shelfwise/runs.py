@@ -1,0 +1,62 @@
+"""The run registry: every command that produces results records what it ran on and how it ended.
+
+A run id tags every output row; the `runs` table keeps parameters, input fingerprints and library versions
+so that a result can be reproduced or explained later.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+
+import duckdb
+
+TRACKED_LIBRARIES = ("shelfwise", "duckdb", "pandas", "numpy", "pyarrow")
+
+
+def new_run_id(command: str) -> str:
+    """Sortable, unique: `20261123T101500-quality-1a2b3c4d`."""
+    return f"{datetime.now():%Y%m%dT%H%M%S}-{command}-{uuid.uuid4().hex[:8]}"
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the libraries whose behaviour shapes results."""
+    found = {}
+    for name in TRACKED_LIBRARIES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def input_fingerprint(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The loads the warehouse holds, as (table -> hashes of loaded files), so a run names its inputs."""
+    rows = con.execute(
+        "SELECT table_name, list(file_sha256 ORDER BY load_id) FROM loads WHERE status = 'loaded' GROUP BY ALL"
+    ).fetchall()
+    return {table: ",".join(h[:12] for h in hashes) for table, hashes in rows}
+
+
+@contextmanager
+def recorded_run(
+    con: duckdb.DuckDBPyConnection, command: str, parameters: dict[str, object]
+) -> Iterator[str]:
+    """Register a run, yield its id, and record how it ended (the error message if it failed)."""
+    run_id = new_run_id(command)
+    con.execute(
+        "INSERT INTO runs VALUES (?, ?, ?, ?, ?, 'running', NULL, now(), NULL)",
+        [run_id, command, json.dumps(parameters, default=str), json.dumps(input_fingerprint(con)),
+         json.dumps(library_versions())],
+    )
+    try:
+        yield run_id
+    except Exception as error:
+        con.execute("UPDATE runs SET status = 'failed', message = ?, finished_at = now() WHERE run_id = ?",
+                    [str(error)[:2000], run_id])
+        raise
+    con.execute("UPDATE runs SET status = 'succeeded', finished_at = now() WHERE run_id = ?", [run_id])
