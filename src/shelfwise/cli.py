@@ -172,7 +172,7 @@ def quality(workspace: WorkspaceOption = None) -> None:
     except WarehouseBusyError as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(EXIT_BUSY) from None
-    console.print(summarize(findings, lang))
+    console.print(summarize(findings, lang), markup=False, highlight=False)
 
 
 @app.command()
@@ -194,7 +194,7 @@ def demo(
     code = _report_loads(report.loads, lang, allow_quarantine=True)
     with _reading(report.workspace) as con:
         _print_frame(list_tables(con), "table")
-    console.print(summarize(report.findings, lang))
+    console.print(summarize(report.findings, lang), markup=False, highlight=False)
     console.print(say("demo.tour", lang, root=report.workspace.root))
     raise typer.Exit(code)
 
