@@ -100,8 +100,8 @@ WEEKLY: dict[str, tuple[float, ...]] = {
 
 # Negative-binomial shape per category: smaller means more overdispersion.
 DISPERSION: dict[str, float] = {
-    "mercearia": 6.0, "bebidas": 3.0, "limpeza": 6.0, "higiene": 6.0, "padaria": 10.0,
-    "hortifruti": 8.0, "laticínios": 8.0, "frios": 5.0, "congelados": 4.0, "bazar": 2.0,
+    "mercearia": 12.0, "bebidas": 8.0, "limpeza": 12.0, "higiene": 12.0, "padaria": 20.0,
+    "hortifruti": 15.0, "laticínios": 15.0, "frios": 10.0, "congelados": 8.0, "bazar": 2.0,
 }
 
 # Lift per 10 points of discount, by category (drinks and pantry respond most).

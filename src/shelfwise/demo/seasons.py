@@ -22,9 +22,9 @@ _PARTY_CATEGORIES = frozenset({"bebidas", "frios"})
 
 
 def black_friday(year: int) -> date:
-    """The fourth Friday of November, as Brazilian retail observes it."""
+    """The day after the fourth Thursday of November, as Brazilian retail copied it from the US."""
     first = date(year, 11, 1)
-    return first + timedelta(days=(4 - first.weekday()) % 7 + 21)
+    return first + timedelta(days=(3 - first.weekday()) % 7 + 22)
 
 
 def holiday_calendar(days: pd.DatetimeIndex) -> pd.DataFrame:
@@ -51,7 +51,7 @@ def closed_mask(days: pd.DatetimeIndex) -> np.ndarray:
 def weekly_factor(days: pd.DatetimeIndex, categories: np.ndarray) -> np.ndarray:
     """(D, P) weekday profile, normalised to mean 1 so the base level keeps its meaning."""
     out = np.empty((len(days), len(categories)))
-    dow = days.dayofweek.to_numpy()
+    dow = days.day_of_week.to_numpy()
     for cat in np.unique(categories):
         profile = np.asarray(WEEKLY.get(cat, WEEKLY["default"]))
         out[:, categories == cat] = (profile / profile.mean())[dow][:, None]
@@ -81,7 +81,7 @@ def _easter_distance(days: pd.DatetimeIndex) -> np.ndarray:
 
 def yearly_factor(days: pd.DatetimeIndex, seasons: np.ndarray) -> np.ndarray:
     """(D, P) yearly seasonality: southern summer peaks in January, winter in July, festive windows."""
-    doy = days.dayofyear.to_numpy().astype(float)
+    doy = days.day_of_year.to_numpy().astype(float)
     summer = np.cos(2 * np.pi * (doy - 15) / 365.25)
     to_xmas, since_xmas = _days_to(days, 12, 25)
     to_easter = _easter_distance(days)
