@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-import click
 import duckdb
 import typer
 from rich.console import Console
@@ -39,6 +38,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+_global_options: dict[str, Path | None] = {}
+"""Options given before the command name (`shelfwise -w DIR tables`), set by the callback of each invocation."""
 console = Console()
 errors = Console(stderr=True)
 
@@ -56,19 +57,17 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    ctx: typer.Context,
     workspace: WorkspaceOption = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """Shelfwise: load retail data, check it, and (soon) forecast, replenish, segment and report."""
-    ctx.obj = {"workspace": workspace}
+    _global_options["workspace"] = workspace
 
 
 def _open(path: Path | None) -> Workspace:
-    context = click.get_current_context(silent=True)
-    path = path or (context.find_root().obj or {}).get("workspace") if context else path
+    path = path or _global_options.get("workspace")
     try:
         return open_workspace(path)
     except NotAWorkspaceError as error:

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+
+import duckdb
 
 from shelfwise.ingest.detect import infer_table, sniff_kind
 from shelfwise.ingest.errors import IngestError
@@ -21,6 +24,9 @@ from shelfwise.schema import TABLES, LoadMode
 from shelfwise.workspace import Workspace
 
 __all__ = ["FailedLoad", "IngestError", "LoadResult", "Mapping", "ingest_files"]
+
+READ_ERRORS = (OSError, EOFError, zlib.error, duckdb.IOException)
+"""What reading a file can raise past its sniffed head: a .gz or file cut short, damaged, or gone meanwhile."""
 
 
 @dataclass(frozen=True)
@@ -51,23 +57,62 @@ def ingest_files(
         raise IngestError(paths[0] if paths else Path("."), f"unknown load mode '{mode}'",
                           hint=f"expected one of: {', '.join(m.value for m in LoadMode)}")
     mapping = read_mapping(mapping_file)
+    if mapping.table is not None and mapping.table not in TABLES:
+        raise IngestError(mapping_file or Path("."), f"the mapping names unknown table '{mapping.table}'",
+                          hint=f"expected one of: {', '.join(TABLES)}")
     outcomes: list[LoadResult | FailedLoad] = []
+    target = table or mapping.table
+    options = {"mapping": mapping, "mode": mode, "force": force, "today": today}
     with workspace.warehouse.connect(write=True, purpose="ingest", on_wait=on_wait) as con:
         for path in paths:
-            for member, shown in _expand(path):
-                if on_file:
-                    on_file(Path(shown))
-                try:
-                    target = table or mapping.table or infer_table(Path(shown))
-                    outcomes.append(load_file(
-                        con, workspace.settings, member, table=target, mapping=mapping, mode=mode, force=force,
-                        today=today, display_name=shown,
-                    ))
-                except IngestError as error:
-                    outcomes.append(FailedLoad(Path(shown), error))
-                    _record_failure(con, Path(shown), table, error)
+            try:
+                for member, shown in _expand(path):
+                    if on_file:
+                        on_file(Path(shown))
+                    outcomes.append(_load_one(con, workspace, member, shown, target, options))
+            except IngestError as error:  # a .zip that cannot be extracted
+                outcomes.append(_failed(con, path, target, error))
         con.execute("CHECKPOINT")
     return outcomes
+
+
+def _load_one(
+    con: duckdb.DuckDBPyConnection, workspace: Workspace, member: Path, shown: str, table: str | None,
+    options: dict,
+) -> LoadResult | FailedLoad:
+    """One file's load; a failure is recorded and returned rather than raised, so that the next files load."""
+    try:
+        _check_is_file(member)
+        table = table or infer_table(Path(shown))
+        return load_file(con, workspace.settings, member, table=table, display_name=shown, **options)
+    except (IngestError, *READ_ERRORS) as error:
+        failure = error if isinstance(error, IngestError) else IngestError(
+            Path(shown), f"cannot be read to the end ({error})",
+            hint="the file looks cut short or damaged; copy or export it again",
+        )
+        return _failed(con, Path(shown), table, failure)
+    except duckdb.InvalidInputException as error:
+        if "CSV" not in str(error):
+            raise
+        failure = IngestError(
+            Path(shown), f"the CSV reader cannot split the file ({str(error).splitlines()[0]})",
+            hint="the usual cause is mixed line endings (CRLF and LF) or a stray carriage return; "
+            "save the file again as CSV",
+        )
+        return _failed(con, Path(shown), table, failure)
+
+
+def _failed(con: duckdb.DuckDBPyConnection, file: Path, table: str | None, error: IngestError) -> FailedLoad:
+    _record_failure(con, file, table, error)
+    return FailedLoad(file, error)
+
+
+def _check_is_file(path: Path) -> None:
+    """Fail on a missing path or a folder before its name is read as a table name, which would mislead."""
+    if not path.exists():
+        raise IngestError(path, "cannot be read (no such file)", hint="check the path")
+    if path.is_dir():
+        raise IngestError(path, "is a folder, not a file", hint=f"pass the files inside it, e.g. {path}/*.csv")
 
 
 def _expand(path: Path) -> Iterator[tuple[Path, str]]:
@@ -89,20 +134,32 @@ def _expand(path: Path) -> Iterator[tuple[Path, str]]:
 
 @contextmanager
 def _extracted(path: Path) -> Iterator[list[tuple[Path, str]]]:
-    with tempfile.TemporaryDirectory(prefix="shelfwise-zip-") as scratch, zipfile.ZipFile(path) as archive:
-        members = []
-        for info in archive.infolist():
+    with tempfile.TemporaryDirectory(prefix="shelfwise-zip-") as scratch:
+        try:
+            members = _extract_all(path, Path(scratch))
+        except (zipfile.BadZipFile, *READ_ERRORS) as error:
+            raise IngestError(path, f"is a .zip archive that cannot be extracted ({error})",
+                              hint="the archive looks cut short or damaged; copy or export it again") from None
+        yield members
+
+
+def _extract_all(path: Path, scratch: Path) -> list[tuple[Path, str]]:
+    """Each member in its own numbered folder: `jan/vendas.csv` and `fev/vendas.csv` must not overwrite."""
+    members = []
+    with zipfile.ZipFile(path) as archive:
+        for index, info in enumerate(archive.infolist()):
             if info.is_dir() or Path(info.filename).name.startswith((".", "__MACOSX")):
                 continue
-            target = Path(scratch) / Path(info.filename).name
+            target = scratch / str(index) / Path(info.filename).name
+            target.parent.mkdir()
             with archive.open(info) as source, target.open("wb") as sink:
                 while block := source.read(16 * 1024 * 1024):
                     sink.write(block)
             members.append((target, f"{path}/{info.filename}"))
-        yield members
+    return members
 
 
-def _record_failure(con, file: Path, table: str | None, error: IngestError) -> None:  # noqa: ANN001
+def _record_failure(con, file: Path, table: str | None, error: IngestError) -> None:
     import uuid
     from datetime import datetime
 

@@ -12,6 +12,7 @@ import gzip
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def sniff_kind(path: Path) -> FileKind:
         with gzip.open(path, "rb") as stream:
             try:
                 inner = stream.read(SAMPLE_BYTES)
-            except (OSError, EOFError) as error:
+            except (OSError, EOFError, zlib.error) as error:  # zlib.error: corrupt deflate data
                 raise IngestError(path, f"is not a readable gzip file ({error})") from None
         kind = _kind_of(inner, path)
         return FileKind(format=kind, gzip=True)
@@ -115,7 +116,7 @@ def detect_encoding(path: Path, gzipped: bool, declared: str = "auto") -> str:
     return "cp1252" if cp1252_only else "latin-1"
 
 
-def _utf8_decoder():  # noqa: ANN202 - an incremental decoder
+def _utf8_decoder():
     import codecs
 
     return codecs.getincrementaldecoder("utf-8")()
@@ -132,7 +133,7 @@ def read_text_sample(path: Path, gzipped: bool, encoding: str) -> str:
     return text
 
 
-def sniff_dialect(path: Path, text: str, header_score) -> Dialect:  # noqa: ANN001 - callable(fields) -> int
+def sniff_dialect(path: Path, text: str, header_score) -> Dialect:
     """Pick the delimiter and the header line (the first of the top lines that best matches the table)."""
     lines = text.splitlines()[:400]
     delimiter = _best_delimiter(lines)

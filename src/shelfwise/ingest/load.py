@@ -33,6 +33,7 @@ from shelfwise.ingest.sources import (
     csv_source,
     excel_source,
     jsonl_source,
+    lines_at_offsets,
     parquet_source,
     record_lines,
     sql_string,
@@ -67,60 +68,149 @@ def load_file(
     """Load one (non-archive) file; raises IngestError when the file as a whole cannot be loaded."""
     contract = TABLES[table] if table else None
     assert contract is not None
+    load_mode = LoadMode(mode or settings.ingest.mode[contract.name])
     load_id = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     tag = load_id.replace("-", "_")
-    digest = FileDigest(path)
     with tempfile.TemporaryDirectory(prefix="shelfwise-") as scratch:
         source = _open_source(con, settings, path, contract, mapping, Path(scratch), tag)
+        digest = FileDigest(path)  # after the source: a missing file or a folder is an IngestError, not a crash
         positions = map_headers(path, contract, source.header, mapping)
         plan = build_plan(
             con, source, contract, positions, language=settings.workspace.language,
             today=today or date.today(), future_tolerance_days=settings.ingest.future_tolerance_days,
             default_store_id=settings.ingest.default_store_id,
         )
-        _stage(con, source, plan, tag)
-        if source.rejects_table and _encoding_rejects(con, source) and settings.ingest.encoding == "auto" \
-                and mapping.encoding is None:
-            _drop(con, source, tag)
-            source = _csv(con, path, contract, mapping, Path(scratch), tag, forced_encoding="latin-or-cp1252")
-            _stage(con, source, plan, tag)
-        elif source.rejects_table and _encoding_rejects(con, source):
-            line = _encoding_rejects(con, source)[0]
-            _drop(con, source, tag)
-            raise IngestError(
-                path, f"bytes that are not valid {source.csv_encoding}", line=line,
-                hint="leave the encoding to be detected, or declare the right one (e.g. cp1252)",
-            )
-        digest.wait()
-        previous = con.execute(
-            "SELECT load_id, finished_at FROM loads WHERE file_sha256 = ? AND table_name = ? AND status = 'loaded'",
-            [digest.sha256, contract.name],
-        ).fetchone()
         result = LoadResult(
             file=Path(display_name or path), table=contract.name, load_id=load_id, status="loaded",
             ignored_columns=tuple(h for i, h in enumerate(source.header) if h and i not in positions.values()),
-            details={"format": source.details.get("format", "csv"), **source.details,
-                     **{f"format of {k}": v for k, v in plan.detected_formats().items()}},
         )
-        if previous and not force:
-            _drop(con, source, tag)
-            result.status = "unchanged"
-            result.message = f"same content already loaded as {previous[0]} at {previous[1]:%Y-%m-%d %H:%M}"
-            return result
+        if digest.ready and not force and (previous := _previous_load(con, digest, contract)):
+            return _unchanged(result, previous)
+        writer = _Writer(con, tag, load_id, direct=bool(contract.summed) and not source.numbered)
         started = datetime.now()
         con.execute("BEGIN TRANSACTION")
+        staged = source
         try:
-            _quarantine(con, source, plan, tag, result, digest)
-            _merge(con, plan.table, LoadMode(mode or settings.ingest.mode[contract.name]), tag, result)
-            result.unknown_ids = _register_unknown_ids(con, plan.table, tag, load_id)
-            _record_load(con, result, digest, source, mode or settings.ingest.mode[contract.name], started)
+            staged, plan, source = _write_rows(con, settings, mapping, path, source, plan, writer, Path(scratch))
+            result.details = {"format": source.details.get("format", "csv"), **source.details,
+                              **{f"format of {k}": v for k, v in plan.detected_formats().items()}}
+            digest.wait()
+            if not force and (previous := _previous_load(con, digest, contract)):
+                con.execute("ROLLBACK")
+                return _unchanged(result, previous)
+            _quarantine(con, source, staged, plan, writer, result, digest)
+            writer.finish(contract)
+            _resolve(con, contract, load_mode, load_id, result)
+            result.unknown_ids = _register_unknown_ids(con, contract, load_id)
+            _record_load(con, result, digest, load_mode.value, started)
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
             raise
         finally:
-            _drop(con, source, tag)
+            _drop(con, tag, staged, source)
     return result
+
+
+def _previous_load(con: duckdb.DuckDBPyConnection, digest: FileDigest, table: Table) -> tuple | None:
+    return con.execute(
+        "SELECT load_id, finished_at FROM loads WHERE file_sha256 = ? AND table_name = ? AND status = 'loaded'",
+        [digest.sha256, table.name],
+    ).fetchone()
+
+
+def _unchanged(result: LoadResult, previous: tuple) -> LoadResult:
+    result.status = "unchanged"
+    result.message = f"same content already loaded as {previous[0]} at {previous[1]:%Y-%m-%d %H:%M}"
+    return result
+
+
+class _Writer:
+    """Where a file's accepted rows are written first.
+
+    Summed tables (sales, receipt lines) read from a CSV go straight into their table, tagged with the load id:
+    they need no row order, and a 10-million-row export then crosses memory once instead of three times.
+    Other tables go through a staging table that keeps each row's ordinal, so that within the file the last row
+    with a key wins.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, tag: str, load_id: str, *, direct: bool) -> None:
+        self.con = con
+        self.stage = f"stage_{tag}"
+        self.load_id = load_id
+        self.direct = direct
+        self.written = 0
+
+    def write(self, source: RawSource, plan: ParsePlan) -> None:
+        """Parse and validate every row of `source` once, keeping the accepted ones."""
+        values = ", ".join(f'"v_{c}"' for c in plan.table.column_names)
+        if self.direct:
+            parsed = parsed_sql(plan, source.select(numbered=False), numbered=False)
+            extra = ", false" if plan.table.name in DIMENSIONS else ""
+            self.written = self.con.execute(
+                f"INSERT INTO {plan.table.name} SELECT {values}, {sql_string(self.load_id)}{extra} "
+                f"FROM {parsed} WHERE NOT ({_bad_sql(plan, source)})"
+            ).fetchone()[0]
+            return
+        parsed = parsed_sql(plan, source.select(numbered=True), numbered=True)
+        named = ", ".join(f'"v_{c}" AS "{c}"' for c in plan.table.column_names)
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self.stage} AS SELECT _rn, {named}, ({_bad_sql(plan, source)}) AS _bad "
+            f"FROM {parsed}"
+        )
+
+    def undo(self, table: Table) -> None:
+        """Forget what `write` kept (before writing again from another reading of the file)."""
+        if self.direct:
+            self.con.execute(f"DELETE FROM {table.name} WHERE _load_id = ?", [self.load_id])
+        self.con.execute(f"DROP TABLE IF EXISTS {self.stage}")
+
+    def finish(self, table: Table) -> None:
+        """Move the staged rows that passed every rule into the table."""
+        if self.direct:
+            return
+        columns = ", ".join(f'"{c}"' for c in table.column_names)
+        extra = ", false" if table.name in DIMENSIONS else ""
+        self.con.execute(
+            f"INSERT INTO {table.name} SELECT {columns}, {sql_string(self.load_id)}{extra} FROM {self.stage} "
+            "WHERE NOT _bad"
+        )
+
+
+def _bad_sql(plan: ParsePlan, source: RawSource) -> str:
+    bad = " OR ".join(f"k_{i} IS NOT NULL" for i in range(len(checks_sql(plan)))) or "false"
+    structural = source.details.get("structural_column")
+    if structural:
+        bad = f"{structural} IS NOT NULL OR {bad}"
+    # Touch every raw text column, mapped or not: DuckDB checks a field's encoding only when the field is read, and
+    # a row it rejects in the later full reads (quarantine, raw values) would otherwise be neither kept nor told.
+    touched = " + ".join(f"coalesce(length({c}), 0)" for c in source.columns) or "0"
+    return f"{bad} OR ({touched}) < 0"
+
+
+def _write_rows(
+    con: duckdb.DuckDBPyConnection, settings: Settings, mapping: Mapping, path: Path, source: RawSource,
+    plan: ParsePlan, writer: _Writer, scratch: Path,
+) -> tuple[RawSource, ParsePlan, RawSource]:
+    """Write the file's rows; returns (source whose rejects hold unsplittable lines, plan used, source).
+
+    A file that turns out not to be UTF-8 past its first megabyte is read again as cp1252/latin-1 when the
+    encoding was left to detection, and is an error naming the line when it was declared.
+    """
+    writer.write(source, plan)
+    bad_bytes = _encoding_rejects(con, source) if source.rejects_table else []
+    if not bad_bytes:
+        return source, plan, source
+    writer.undo(plan.table)
+    _drop(con, writer.stage.removeprefix("stage_"), source)
+    if settings.ingest.encoding == "auto" and mapping.encoding is None and source.csv_encoding == "utf-8":
+        again = _csv(con, path, plan.table, mapping, scratch, writer.stage.removeprefix("stage_"),
+                     forced_encoding="latin-or-cp1252")
+        return _write_rows(con, settings, mapping, path, again, plan, writer, scratch)
+    raise IngestError(
+        path, f"bytes that are not valid {source.csv_encoding}", line=bad_bytes[0],
+        hint="leave the encoding to be detected, or declare the right one (e.g. cp1252)",
+    )
 
 
 def _open_source(
@@ -136,7 +226,8 @@ def _open_source(
         encoding = detect_encoding(path, kind.gzip, mapping.encoding or settings.ingest.encoding)
         source = jsonl_source(con, path, kind.gzip, "utf-8" if encoding == "utf-8" else "latin-1")
     elif kind.format == "csv":
-        source = _csv(con, path, table, mapping, scratch, tag, forced_encoding=mapping.encoding or settings.ingest.encoding)
+        encoding = mapping.encoding or settings.ingest.encoding
+        source = _csv(con, path, table, mapping, scratch, tag, forced_encoding=encoding)
     else:
         raise IngestError(path, f"unsupported file format '{kind.format}'")
     source.details.setdefault("format", kind.format + (".gz" if kind.gzip else ""))
@@ -160,7 +251,7 @@ def _csv(
     read_path, gzipped = path, kind.gzip
     if encoding == "cp1252":
         read_path, gzipped = transcode_to_utf8(path, kind.gzip, "cp1252", scratch / "utf8.csv"), False
-    source = csv_source(con, path, read_path, dialect, encoding, gzipped, tag)
+    source = csv_source(path, read_path, dialect, encoding, gzipped, tag)
     source.details.update({
         "encoding": encoding, "delimiter": dialect.delimiter, "read_path": str(read_path),
         "gzip": "true" if gzipped else "false",
@@ -172,13 +263,14 @@ def _quick_encoding(path: Path, gzipped: bool) -> str:
     """UTF-8 when the first block decodes as UTF-8 (DuckDB then flags any later bad byte); else scan it all."""
     import gzip
 
+    block = 1024 * 1024
     with (gzip.open if gzipped else open)(path, "rb") as stream:
-        head = stream.read(1024 * 1024)
+        head = stream.read(block)
     try:
         head.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError as error:
-        if error.start >= len(head) - 4:
+        if len(head) == block and error.start >= len(head) - 4:  # a character cut by the block, not a bad byte
             return "utf-8"
     return detect_encoding(path, gzipped, "auto")
 
@@ -193,57 +285,63 @@ def _normal_encoding(path: Path, declared: str) -> str:
     return name
 
 
-def _stage(con: duckdb.DuckDBPyConnection, source: RawSource, plan: ParsePlan, tag: str) -> None:
-    numbered = not plan.table.summed or source.numbered
-    parsed = parsed_sql(plan, source.select(numbered=numbered), numbered=numbered)
-    values = ", ".join(f'"v_{c}" AS "{c}"' for c in plan.table.column_names)
-    bad = " OR ".join(f"k_{i} IS NOT NULL" for i in range(len(checks_sql(plan)))) or "false"
-    structural = source.details.get("structural_column")
-    if structural:
-        bad = f"{structural} IS NOT NULL OR {bad}"
-    rn = "_rn, " if numbered else ""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE stage_{tag} AS SELECT {rn}{values}, ({bad}) AS _bad FROM {parsed}")
-
-
 def _encoding_rejects(con: duckdb.DuckDBPyConnection, source: RawSource) -> list[int]:
     rows = con.execute(
-        f"SELECT line FROM {source.rejects_table} WHERE error_type = 'INVALID ENCODING' ORDER BY line"
+        f"SELECT line_byte_position FROM {source.rejects_table} WHERE error_type = 'INVALID ENCODING' ORDER BY line"
     ).fetchall()
-    return [r[0] for r in rows]
+    lines = _reject_lines(source, [r[0] for r in rows])
+    return [lines[r[0]] for r in rows]
 
 
-def _drop(con: duckdb.DuckDBPyConnection, source: RawSource, tag: str) -> None:
-    con.execute(f"DROP TABLE IF EXISTS stage_{tag}")
-    if source.rejects_table:
-        con.execute(f"DROP TABLE IF EXISTS {source.rejects_table}")
-        con.execute(f"DROP TABLE IF EXISTS {source.rejects_table}_scan")
-    if source.scan_sql.startswith("excel_"):
-        con.unregister(source.scan_sql)
+def _reject_lines(source: RawSource, offsets: list[int]) -> dict[int, int]:
+    """Physical line of each rejected row's byte offset in the file DuckDB read."""
+    if not offsets:
+        return {}
+    return lines_at_offsets(Path(source.details["read_path"]), source.details["gzip"] == "true", offsets,
+                            latin1=source.csv_encoding == "latin-1")
+
+
+def _drop(con: duckdb.DuckDBPyConnection, tag: str, *sources: RawSource) -> None:
+    """Remove the staging table (if `tag`) and the sources' scratch tables, each source once."""
+    if tag:
+        con.execute(f"DROP TABLE IF EXISTS stage_{tag}")
+    for source in {id(s): s for s in sources}.values():
+        if source.rejects_table:
+            con.execute(f"DROP TABLE IF EXISTS {source.rejects_table}")
+            con.execute(f"DROP TABLE IF EXISTS {source.rejects_table}_scan")
+        if source.scan_sql.startswith("excel_"):
+            con.unregister(source.scan_sql)
 
 
 def _quarantine(
-    con: duckdb.DuckDBPyConnection, source: RawSource, plan: ParsePlan, tag: str, result: LoadResult,
-    digest: FileDigest,
+    con: duckdb.DuckDBPyConnection, source: RawSource, staged: RawSource, plan: ParsePlan, writer: _Writer,
+    result: LoadResult, digest: FileDigest,
 ) -> None:
-    stage = f"stage_{tag}"
-    staged, bad = con.execute(f"SELECT count(*), count(*) FILTER (WHERE _bad) FROM {stage}").fetchone()
-    rejects = _structural_rejects(con, source)
-    result.rows_read = staged + len(rejects)
+    """Write every rejected row to quarantine, with its line, column, reasons and raw values.
+
+    Three kinds: lines that could not be split into fields (from `staged`'s rejects); rows that break a rule
+    (found again in `source`, parsed by `plan`); rows superseded by a later row with the same key.
+    """
+    rejects = _structural_rejects(con, staged)
+    records, bad = _record_counts(con, source, plan, writer, digest, len(rejects))
+    result.rows_read = records + len(rejects)
     line_of = _LineFinder(source, digest, {line for line, *_ in rejects}, records=result.rows_read)
     rows: list[tuple[int | None, str, str, str]] = list(rejects)
     if bad:
         found = _rule_rejects(con, source, plan)
         lines = line_of(ordinal for ordinal, *_ in found)
         rows.extend((lines.get(ordinal), *rest) for ordinal, *rest in found)
-    if "_rn" in _columns(con, stage):
-        superseded = _superseded(con, plan.table, stage)
+    if not writer.direct and not plan.table.summed:
+        superseded = _superseded(con, plan.table, writer.stage)
         lines = line_of([o for o, _, _ in superseded] + [w for _, w, _ in superseded])
+        raw = _raw_values(con, source, [o for o, _, _ in superseded])
         for ordinal, winner, key in superseded:
             reason = f"duplicate key {key}; line {lines.get(winner)} of the file, with the same key, is kept"
-            rows.append((lines.get(ordinal), ",".join(plan.table.key), reason, key))
+            rows.append((lines.get(ordinal), ",".join(plan.table.key), reason, raw.get(ordinal, key)))
         result.duplicate_rows = len(superseded)
         if superseded:
-            con.execute(f"UPDATE {stage} SET _bad = true WHERE _rn IN (SELECT unnest(?))", [[o for o, _, _ in superseded]])
+            con.execute(f"UPDATE {writer.stage} SET _bad = true WHERE _rn IN (SELECT unnest(?))",
+                        [[o for o, _, _ in superseded]])
     if rows:
         con.executemany(
             "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, now())",
@@ -252,6 +350,25 @@ def _quarantine(
         )
     result.rows_quarantined = len(rows)
     result.rows_accepted = result.rows_read - result.rows_quarantined
+
+
+def _record_counts(
+    con: duckdb.DuckDBPyConnection, source: RawSource, plan: ParsePlan, writer: _Writer, digest: FileDigest,
+    rejected_lines: int,
+) -> tuple[int, int]:
+    """(records that could be split, those among them that break a rule).
+
+    Rows written straight to their table were not counted when they were refused; when the file has exactly one
+    line per record (its line count adds up) none was, else they are counted in one more pass.
+    """
+    if not writer.direct:
+        return con.execute(f"SELECT count(*), count(*) FILTER (WHERE _bad) FROM {writer.stage}").fetchone()
+    digest.wait()
+    if digest.physical_lines == source.first_data_line - 1 + writer.written + rejected_lines:
+        return writer.written, 0
+    parsed = parsed_sql(plan, source.select(numbered=False), numbered=False)
+    bad = con.execute(f"SELECT count(*) FROM {parsed} WHERE {_bad_sql(plan, source)}").fetchone()[0]
+    return writer.written + bad, bad
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
@@ -263,37 +380,66 @@ def _structural_rejects(con: duckdb.DuckDBPyConnection, source: RawSource) -> li
     if not source.rejects_table:
         return []
     rows = con.execute(
-        f"SELECT line, min(column_idx), arg_min(error_type, column_idx), arg_min(error_message, column_idx), "
-        f"arg_min(csv_line, column_idx) FROM {source.rejects_table} GROUP BY line ORDER BY line"
+        f"SELECT min(line_byte_position), min(column_idx), arg_min(error_type, column_idx), "
+        f"arg_min(error_message, column_idx), arg_min(csv_line, column_idx) FROM {source.rejects_table} "
+        "GROUP BY line ORDER BY line"
     ).fetchall()
+    lines = _reject_lines(source, [r[0] for r in rows])
     expected = len(source.header)
     out = []
-    for line, column_idx, error_type, error_message, csv_line in rows:
+    for offset, column_idx, error_type, error_message, csv_line in rows:
+        line = lines[offset]
         reason = {
             "MISSING COLUMNS": f"the line has fewer fields than the {expected} of the header (file cut mid-line?)",
             "TOO MANY COLUMNS": f"the line has more fields than the {expected} of the header",
             "UNQUOTED VALUE": "a quote opened here is never closed; the rest of the file could not be split",
         }.get(error_type, error_message)
         column = source.header[column_idx] if column_idx is not None and column_idx < expected else ""
-        out.append((line, column, reason, json.dumps({"line": csv_line}, ensure_ascii=False)))
+        text = csv_line.removeprefix("\n") if csv_line else csv_line  # after CRLF, DuckDB starts at the LF
+        out.append((line, column, reason, json.dumps({"line": text}, ensure_ascii=False)))
     return out
 
 
-def _rule_rejects(con: duckdb.DuckDBPyConnection, source: RawSource, plan: ParsePlan) -> list[tuple[int, str, str, str]]:
+def _rule_rejects(
+    con: duckdb.DuckDBPyConnection, source: RawSource, plan: ParsePlan
+) -> list[tuple[int, str, str, str]]:
     """(ordinal, first failing column, every reason, raw values as JSON) of each rejected row."""
     checks = checks_sql(plan)
-    structural = source.details.get("structural_column")
-    reasons = ([structural] if structural else []) + [f"k_{i}" for i in range(len(checks))]
+    reasons = [f"k_{i}" for i in range(len(checks))]
     labels = [f"CASE WHEN k_{i} IS NOT NULL THEN {sql_string(label)} END" for i, (label, _) in enumerate(checks)]
-    raw = "json_object(" + ", ".join(
-        f"{sql_string(h or f'column_{i + 1}')}, c{i}" for i, h in enumerate(source.header)
-    ) + ")"
-    reason_sql = f"concat_ws('; ', {', '.join(reasons)})"
+    raw = _raw_json(source)
+    reason_sql = f"concat_ws('; ', {', '.join(reasons)})" if reasons else "''"
     column_sql = f"coalesce({', '.join(labels)}, '')" if labels else "''"
+    structural = source.details.get("structural_column")
+    if structural:  # a line that is no record has every cell missing: only its own fault is worth telling
+        reason_sql = f"coalesce({structural}, {reason_sql})"
+        column_sql = f"CASE WHEN {structural} IS NULL THEN {column_sql} ELSE '' END"
     parsed = parsed_sql(plan, source.select(numbered=True), numbered=True)
     return con.execute(
         f"SELECT _rn, {column_sql}, {reason_sql}, {raw} FROM {parsed} WHERE {reason_sql} <> '' ORDER BY _rn"
     ).fetchall()
+
+
+def _raw_json(source: RawSource) -> str:
+    """SQL giving a record's raw values as JSON by header; a line that could not be split is kept whole."""
+    raw = "json_object(" + ", ".join(
+        f"{sql_string(h or f'column_{i + 1}')}, c{i}" for i, h in enumerate(source.header)
+    ) + ")"
+    line, broken = source.details.get("raw_line_column"), source.details.get("structural_column")
+    if line and broken:
+        raw = f"CASE WHEN {broken} IS NOT NULL THEN json_object('line', {line}) ELSE {raw} END"
+    return raw
+
+
+def _raw_values(con: duckdb.DuckDBPyConnection, source: RawSource, ordinals: list[int]) -> dict[int, str]:
+    """Raw values of the records at these ordinals, so that a row superseded in the file keeps its content."""
+    if not ordinals:
+        return {}
+    rows = con.execute(
+        f"SELECT _rn, {_raw_json(source)} FROM {source.select(numbered=True)} WHERE _rn IN (SELECT unnest(?))",
+        [ordinals],
+    ).fetchall()
+    return dict(rows)
 
 
 class _LineFinder:
@@ -305,13 +451,14 @@ class _LineFinder:
         self.reject_lines = reject_lines
         self.records = records
 
-    def __call__(self, ordinals) -> dict[int, int | None]:  # noqa: ANN001 - any iterable of ints
+    def __call__(self, ordinals) -> dict[int, int | None]:
         wanted = sorted(set(ordinals))
         source = self.source
         if source.numbered:
             return {o: source.first_data_line - 1 + o for o in wanted}
         self.digest.wait()
-        if self.digest.physical_lines == source.first_data_line - 1 + self.records:
+        compressed = source.details.get("format", "").endswith(".gz")  # then the digest counted gzip bytes
+        if not compressed and self.digest.physical_lines == source.first_data_line - 1 + self.records:
             return _arithmetic_lines(source.first_data_line, wanted, sorted(self.reject_lines))
         return record_lines(source, wanted, self.reject_lines)
 
@@ -335,28 +482,41 @@ def _superseded(con: duckdb.DuckDBPyConnection, table: Table, stage: str) -> lis
     ).fetchall()
 
 
-def _merge(con: duckdb.DuckDBPyConnection, table: Table, mode: LoadMode, tag: str, result: LoadResult) -> None:
-    stage = f"stage_{tag}"
-    columns = ", ".join(f'"{c}"' for c in table.column_names)
-    source = f"(SELECT {columns} FROM {stage} WHERE NOT _bad)"
+def _resolve(con: duckdb.DuckDBPyConnection, table: Table, mode: LoadMode, load_id: str, result: LoadResult) -> None:
+    """Make the rows of this load the truth for their keys (or period).
+
+    Repeated keys of summed tables are summed, then the older rows this load replaces are removed (see
+    `LoadMode`); the overlap is checked first so that a load of new dates deletes nothing and joins nothing.
+    """
+    new = f"(SELECT * FROM {table.name} WHERE _load_id = {sql_string(load_id)})"
+    keys = ", ".join(f'"{k}"' for k in table.key)
     if table.summed:
-        source = f"(SELECT {_aggregate_select(table)} FROM {stage} WHERE NOT _bad GROUP BY {', '.join(table.key)})"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE new_{tag} AS {source}")
-    existing = con.execute(f"SELECT count(*) > 0 FROM (SELECT 1 FROM {table.name} LIMIT 1)").fetchone()[0]
-    if existing and mode == LoadMode.REPLACE_PERIOD and table.date_column:
+        total, distinct = con.execute(f"SELECT count(*), count(DISTINCT ({keys})) FROM {new}").fetchone()
+        if total != distinct:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE summed_rows AS SELECT {_aggregate_select(table)} FROM {new} "
+                        f"GROUP BY {keys}")
+            con.execute(f"DELETE FROM {table.name} WHERE _load_id = ?", [load_id])
+            extra = ", false" if table.name in DIMENSIONS else ""
+            con.execute(f"INSERT INTO {table.name} SELECT *, {sql_string(load_id)}{extra} FROM summed_rows")
+            con.execute("DROP TABLE summed_rows")
+    result.rows_loaded = con.execute(f"SELECT count(*) FROM {new}").fetchone()[0]
+    older = f"{table.name}._load_id <> {sql_string(load_id)}"
+    if table.date_column:
         day = f'CAST("{table.date_column}" AS DATE)'
-        scope = "AND store_id IN (SELECT DISTINCT store_id FROM new_{tag})" if "store_id" in table.column_names else ""
-        con.execute(
-            f"DELETE FROM {table.name} WHERE {day} BETWEEN (SELECT min({day}) FROM new_{tag}) "
-            f"AND (SELECT max({day}) FROM new_{tag}) {scope.format(tag=tag)}"
-        )
-    elif existing:
-        match = " AND ".join(f'{table.name}."{k}" IS NOT DISTINCT FROM n."{k}"' for k in table.key)
-        con.execute(f"DELETE FROM {table.name} USING new_{tag} n WHERE {match}")
-    placeholder = ", false" if table.name in DIMENSIONS else ""
-    con.execute(f"INSERT INTO {table.name} SELECT *, {sql_string(result.load_id)}{placeholder} FROM new_{tag}")
-    result.rows_loaded = con.execute(f"SELECT count(*) FROM new_{tag}").fetchone()[0]
-    con.execute(f"DROP TABLE new_{tag}")
+        first, last = con.execute(f"SELECT min({day}), max({day}) FROM {new}").fetchone()
+        if first is None or not con.execute(
+            f"SELECT count(*) > 0 FROM (SELECT 1 FROM {table.name} WHERE {older} AND {day} BETWEEN ? AND ? LIMIT 1)",
+            [first, last],
+        ).fetchone()[0]:
+            return
+        if mode == LoadMode.REPLACE_PERIOD:
+            stores = ""
+            if "store_id" in table.column_names:
+                stores = f"AND store_id IN (SELECT DISTINCT store_id FROM {new})"
+            con.execute(f"DELETE FROM {table.name} WHERE {older} AND {day} BETWEEN ? AND ? {stores}", [first, last])
+            return
+    match = " AND ".join(f'{table.name}."{k}" IS NOT DISTINCT FROM n."{k}"' for k in table.key)
+    con.execute(f"DELETE FROM {table.name} USING (SELECT {keys} FROM {new}) n WHERE {older} AND {match}")
 
 
 def _aggregate_select(table: Table) -> str:
@@ -369,8 +529,8 @@ def _aggregate_select(table: Table) -> str:
             parts.append(f"sum({name}) AS {name}")
         elif column.name == "price":
             parts.append(
-                f"coalesce(sum(price * units) FILTER (WHERE units > 0) / nullif(sum(units) FILTER "
-                f"(WHERE units > 0 AND price IS NOT NULL), 0), avg(price)) AS price"
+                "coalesce(sum(price * units) FILTER (WHERE units > 0) / nullif(sum(units) FILTER "
+                "(WHERE units > 0 AND price IS NOT NULL), 0), avg(price)) AS price"
             )
         elif column.kind == Kind.BOOLEAN:
             parts.append(f"bool_or({name}) AS {name}")
@@ -381,7 +541,7 @@ def _aggregate_select(table: Table) -> str:
     return ", ".join(parts)
 
 
-def _register_unknown_ids(con: duckdb.DuckDBPyConnection, table: Table, tag: str, load_id: str) -> dict[str, int]:
+def _register_unknown_ids(con: duckdb.DuckDBPyConnection, table: Table, load_id: str) -> dict[str, int]:
     """Facts that point at an unknown product, store, customer or supplier keep it; the id is registered."""
     found: dict[str, int] = {}
     for column in table.columns:
@@ -404,8 +564,7 @@ def _register_unknown_ids(con: duckdb.DuckDBPyConnection, table: Table, tag: str
 
 
 def _record_load(
-    con: duckdb.DuckDBPyConnection, result: LoadResult, digest: FileDigest, source: RawSource, mode: str,
-    started: datetime,
+    con: duckdb.DuckDBPyConnection, result: LoadResult, digest: FileDigest, mode: str, started: datetime
 ) -> None:
     details = result.details
     date_formats = {k: v for k, v in details.items() if k.startswith("format of ")}

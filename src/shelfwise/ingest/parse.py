@@ -105,8 +105,12 @@ def build_plan(
     return ParsePlan(table, tuple(plans), language, today, future_tolerance_days, defaults)
 
 
-_COMMA_EVIDENCE = r"^[-(]?[0-9.]*[0-9],[0-9]{1,2}\)?-?$|^[-(]?[0-9]{1,3}(\.[0-9]{3})+,[0-9]*\)?-?$|^[-(]?[0-9]*,[0-9]{4,}$"
-_POINT_EVIDENCE = r"^[-(]?[0-9,]*[0-9]\.[0-9]{1,2}\)?-?$|^[-(]?[0-9]{1,3}(,[0-9]{3})+\.[0-9]*\)?-?$|^[-(]?[0-9]*\.[0-9]{4,}$"
+_COMMA_EVIDENCE = (
+    r"^[-(]?[0-9.]*[0-9],[0-9]{1,2}\)?-?$|^[-(]?[0-9]{1,3}(\.[0-9]{3})+,[0-9]*\)?-?$|^[-(]?[0-9]*,[0-9]{4,}$"
+)
+_POINT_EVIDENCE = (
+    r"^[-(]?[0-9,]*[0-9]\.[0-9]{1,2}\)?-?$|^[-(]?[0-9]{1,3}(,[0-9]{3})+\.[0-9]*\)?-?$|^[-(]?[0-9]*\.[0-9]{4,}$"
+)
 
 
 def _evidence(con: duckdb.DuckDBPyConnection, sample_sql: str, raw_columns: list[str]) -> tuple[int, int]:
@@ -138,8 +142,12 @@ def _file_decimal(
 
 
 def _time_formats(con: duckdb.DuckDBPyConnection, sample_sql: str, raw: str) -> tuple[str, ...]:
-    values = f"(SELECT DISTINCT trim({raw}) AS v FROM {sample_sql} WHERE nullif(trim({raw}), '') IS NOT NULL LIMIT 5000)"
-    has_tz = con.execute(f"SELECT count(*) FROM {values} WHERE regexp_matches(v, '[+-][0-9]{{2}}:?[0-9]{{2}}$|Z$')").fetchone()[0]
+    values = (
+        f"(SELECT DISTINCT trim({raw}) AS v FROM {sample_sql} WHERE nullif(trim({raw}), '') IS NOT NULL LIMIT 5000)"
+    )
+    has_tz = con.execute(
+        f"SELECT count(*) FROM {values} WHERE regexp_matches(v, '[+-][0-9]{{2}}:?[0-9]{{2}}$|Z$')"
+    ).fetchone()[0]
     times = _TIME_PARTS + (_TZ_TIME_PARTS if has_tz else ())
     candidates = [d + t for d in _DATE_PARTS for t in times]
     counts = ", ".join(f"count(try_strptime({_tz_fixed('v')}, {sql_string(f)}))" for f in candidates)
@@ -159,40 +167,71 @@ def _tz_fixed(value: str) -> str:
     return f"CASE WHEN suffix({value}, 'Z') THEN left({value}, -1) || '+00:00' ELSE {value} END"
 
 
-def _text(raw: str) -> str:
-    """Trimmed text, with empty cells and the usual null markers as NULL (nested nullif keeps the SQL linear)."""
-    expr = f"trim({raw})"
-    for marker in NULL_MARKERS:
-        expr = f"nullif({expr}, {sql_string(marker)})"
-    return expr
+def _text(trimmed: str) -> str:
+    """Trimmed text (trimmed one layer below), with empty cells and the usual null markers as NULL.
+
+    The length guard spares the marker lookup for the long values that make up most cells (no marker is longer
+    than four characters); an `IN` list, not nested `nullif`s, because DuckDB expands `nullif(a, b)` into a CASE
+    that repeats `a`, and ten nested markers would copy the cell 2^10 times per column.
+    """
+    markers = ", ".join(sql_string(marker) for marker in NULL_MARKERS)
+    longest = max(len(marker) for marker in NULL_MARKERS)
+    return f"CASE WHEN length({trimmed}) <= {longest} AND {trimmed} IN ({markers}) THEN NULL ELSE {trimmed} END"
 
 
 def parsed_sql(plan: ParsePlan, source_sql: str, *, numbered: bool) -> str:
-    """SQL over the raw rows giving `t_i` (text), `v_<column>` (typed values) and `k_j` (reasons or NULL).
+    """SQL over the raw rows giving `t_<column>` (text), `v_<column>` (typed values) and `k_j` (reasons or NULL).
 
     Built as stacked projections so that each step refers to the previous one by name: written as one
-    expression, number parsing nests the cell text dozens of times and the plan grows exponentially.
+    expression, the text of a cell would be repeated in every function that reads it.
     """
-    texts = [f"{_text(p.raw)} AS t_{p.column.name}" for p in plan.columns if p.raw]
-    numbers = [p for p in plan.columns if p.raw and p.column.kind in (Kind.NUMBER, Kind.INTEGER)]
-    cleaned = [
-        f"replace(replace(replace(replace(replace(t_{p.column.name}, 'R$', ''), ' ', ''), chr(160), ''), '%', ''), "
-        f"'$', '') AS n_{p.column.name}" for p in numbers
+    read = [p for p in plan.columns if p.raw]
+    numbers = [p for p in read if p.column.kind in (Kind.NUMBER, Kind.INTEGER)]
+    layers = [
+        [f"trim({p.raw}) AS u_{p.column.name}" for p in read],
+        [f"{_text(f'u_{p.column.name}')} AS t_{p.column.name}" for p in read],
+        [f"{_plain_number(f't_{p.column.name}', p.number_decimal)} AS e_{p.column.name}" for p in numbers],
+        [f"{_number(p.column.name, p.number_decimal)} AS d_{p.column.name}" for p in numbers],
+        [f'{value_sql(p, plan.defaults.get(p.column.name))} AS "v_{p.column.name}"' for p in plan.columns],
+        [f"{sql} AS k_{i}" for i, (_, sql) in enumerate(checks_sql(plan))],
     ]
-    signed = [
-        f"CASE WHEN starts_with(n_{n}, '(') AND suffix(n_{n}, ')') THEN '-' || n_{n}[2:-2] "
-        f"WHEN suffix(n_{n}, '-') AND length(n_{n}) > 1 THEN '-' || n_{n}[1:-2] ELSE n_{n} END AS s_{n}"
-        for n in (p.column.name for p in numbers)
-    ]
-    doubles = [f"{_number_from_signed(f's_{p.column.name}', p.number_decimal)} AS d_{p.column.name}" for p in numbers]
-    values = [f'{value_sql(p, plan.defaults.get(p.column.name))} AS "v_{p.column.name}"' for p in plan.columns]
-    checks = [f"{sql} AS k_{i}" for i, (_, sql) in enumerate(checks_sql(plan))]
-    layers = [texts, cleaned, signed, doubles, values, checks]
     sql = f"(SELECT * FROM {source_sql})"
     for layer in layers:
         if layer:
             sql = f"(SELECT *, {', '.join(layer)} FROM {sql})"
     return sql
+
+
+def _plain_number(text: str, decimal: str) -> str:
+    """The cheap reading that serves most cells: `1234,56` (or `1234.56`), with no other separator in it."""
+    if decimal == ",":
+        return f"CASE WHEN NOT contains({text}, '.') THEN try_cast(replace({text}, ',', '.') AS DOUBLE) END"
+    return f"CASE WHEN NOT contains({text}, ',') THEN try_cast({text} AS DOUBLE) END"
+
+
+def _number(name: str, decimal: str) -> str:
+    """The full reading, only for the cells the plain one could not read.
+
+    Currency, spaces, `%`, accounting negatives `(12,50)`, trailing minus `12,50-`, and thousands separators
+    checked for their shape; DuckDB evaluates a CASE branch only for the rows that reach it.
+    """
+    text = f"t_{name}"
+    full = _number_from_signed(_signed(_cleaned(text)), decimal)
+    return f"CASE WHEN e_{name} IS NOT NULL OR {text} IS NULL THEN e_{name} ELSE {full} END"
+
+
+def _cleaned(text: str) -> str:
+    stripped = text
+    for noise in ("R$", " ", "%", "$"):
+        stripped = f"replace({stripped}, {sql_string(noise)}, '')"
+    return f"replace({stripped}, chr(160), '')"
+
+
+def _signed(cleaned: str) -> str:
+    return (
+        f"CASE WHEN starts_with({cleaned}, '(') AND suffix({cleaned}, ')') THEN '-' || {cleaned}[2:-2] "
+        f"WHEN suffix({cleaned}, '-') AND length({cleaned}) > 1 THEN '-' || {cleaned}[1:-2] ELSE {cleaned} END"
+    )
 
 
 def _number_from_signed(signed: str, decimal: str) -> str:
@@ -211,24 +250,30 @@ def value_sql(plan: ColumnPlan, default: str | None) -> str:
     """SQL (over the text and number layers) giving one column's typed value, NULL where it does not parse."""
     name = plan.column.name
     if plan.raw is None:
-        return f"CAST({sql_string(default)} AS VARCHAR)" if default is not None else f"CAST(NULL AS {plan.column.sql_type})"
+        if default is not None:
+            return f"CAST({sql_string(default)} AS VARCHAR)"
+        return f"CAST(NULL AS {plan.column.sql_type})"
     text = f"t_{name}"
     kind = plan.column.kind
     if kind == Kind.ID:
-        value = f"CASE WHEN starts_with({text}, '=') THEN nullif(regexp_extract({text}, '^=\"?(.*?)\"?$', 1), '') ELSE {text} END"
+        unwrapped = f"nullif(regexp_extract({text}, '^=\"?(.*?)\"?$', 1), '')"
+        value = f"CASE WHEN starts_with({text}, '=') THEN {unwrapped} ELSE {text} END"
         return f"coalesce({value}, {sql_string(default)})" if default is not None else value
     if kind == Kind.TEXT:
         return text
     if kind == Kind.NUMBER:
         return f"CASE WHEN isfinite(d_{name}) THEN d_{name} END"
     if kind == Kind.INTEGER:
-        return f"CASE WHEN isfinite(d_{name}) AND d_{name} = round(d_{name}) THEN CAST(d_{name} AS BIGINT) END"
+        # try_cast: a whole number past BIGINT's range (1e308) is a bad value to quarantine, not a crash
+        return f"CASE WHEN isfinite(d_{name}) AND d_{name} = round(d_{name}) THEN try_cast(d_{name} AS BIGINT) END"
     if kind == Kind.BOOLEAN:
         trues = ", ".join(sql_string(w) for w in TRUE_WORDS)
         falses = ", ".join(sql_string(w) for w in FALSE_WORDS)
         return f"CASE WHEN lower({text}) IN ({trues}) THEN true WHEN lower({text}) IN ({falses}) THEN false END"
     if kind == Kind.ID_LIST:
-        return f"list_filter(list_transform(regexp_split_to_array({text}, '[;,|]'), x -> trim(x)), x -> x <> '')"
+        # DuckDB 2.0 refuses the old `x -> ...` arrow lambdas
+        items = f"list_transform(regexp_split_to_array({text}, '[;,|]'), lambda x: trim(x))"
+        return f"list_filter({items}, lambda x: x <> '')"
     formats = "[" + ", ".join(sql_string(f) for f in plan.time_formats) + "]"
     return f"CAST(try_strptime({_tz_fixed(text)}, {formats}) AS {plan.column.sql_type})"
 
@@ -243,7 +288,8 @@ def checks_sql(plan: ParsePlan) -> list[tuple[str, str]]:
         value = f'"v_{column.name}"'
         text = f"t_{column.name}" if col_plan.raw else "NULL"
         if column.required:
-            checks.append((label, f"CASE WHEN {value} IS NULL AND {text} IS NULL THEN {sql_string(message('missing', lang, col=label))} END"))
+            missing = sql_string(message("missing", lang, col=label))
+            checks.append((label, f"CASE WHEN {value} IS NULL AND {text} IS NULL THEN {missing} END"))
         if col_plan.raw is None:
             continue
         kind_message = {
@@ -252,10 +298,12 @@ def checks_sql(plan: ParsePlan) -> list[tuple[str, str]]:
         }.get(column.kind)
         if kind_message:
             template = message(kind_message, lang, col=label, raw="__RAW__", fmt=_human(col_plan.time_formats))
-            checks.append((label, f"CASE WHEN {text} IS NOT NULL AND {value} IS NULL THEN {_fill(template, f'left({text}, 60)')} END"))
+            reason = _fill(template, f"left({text}, 60)")
+            checks.append((label, f"CASE WHEN {text} IS NOT NULL AND {value} IS NULL THEN {reason} END"))
         checks.extend((label, sql) for sql in _range_checks(plan, col_plan, label, value))
     if plan.table.name == "campaigns":
-        checks.append(("end_date", f'CASE WHEN "v_end_date" < "v_start_date" THEN {sql_string(message("reversed", lang))} END'))
+        reversed_dates = sql_string(message("reversed", lang))
+        checks.append(("end_date", f'CASE WHEN "v_end_date" < "v_start_date" THEN {reversed_dates} END'))
     return checks
 
 
@@ -272,9 +320,11 @@ def _range_checks(plan: ParsePlan, col_plan: ColumnPlan, label: str, value: str)
     if column.kind in (Kind.DATE, Kind.TIMESTAMP):
         if not plan.table.future_dates_allowed:
             limit = f"DATE '{plan.today.isoformat()}' + INTERVAL {plan.future_tolerance_days + 1} DAY"
-            out.append(f"CASE WHEN {value} >= {limit} THEN {_fill(message('future', lang, col=label, raw='__RAW__'), shown)} END")
+            future = _fill(message("future", lang, col=label, raw="__RAW__"), shown)
+            out.append(f"CASE WHEN {value} >= {limit} THEN {future} END")
         if column.name == "birth_date":
-            out.append(f"CASE WHEN {value} < DATE '1900-01-01' THEN {_fill(message('too_old', lang, col=label, raw='__RAW__'), shown)} END")
+            too_old = _fill(message("too_old", lang, col=label, raw="__RAW__"), shown)
+            out.append(f"CASE WHEN {value} < DATE '1900-01-01' THEN {too_old} END")
     return out
 
 

@@ -54,6 +54,11 @@ class FileDigest:
         self.sha256 = digest.hexdigest()
         self.ends_with_newline = last == b"\n"
 
+    @property
+    def ready(self) -> bool:
+        """Whether the digest is complete (a small file's is, by the time its header has been read)."""
+        return not self._thread.is_alive()
+
     def wait(self) -> FileDigest:
         """Block until the digest is complete."""
         self._thread.join()
@@ -94,8 +99,7 @@ class RawSource:
 
 
 def csv_source(
-    con: duckdb.DuckDBPyConnection, file: Path, read_path: Path, dialect: Dialect, encoding: str, gzipped: bool,
-    load_tag: str,
+    file: Path, read_path: Path, dialect: Dialect, encoding: str, gzipped: bool, load_tag: str
 ) -> RawSource:
     """A CSV read by DuckDB with every column as text and malformed rows sent to a rejects table."""
     names = [f"c{i}" for i in range(len(dialect.header))]
@@ -110,6 +114,8 @@ def csv_source(
         "strict_mode=true", "allow_quoted_nulls=false",
     ]
     scan = f"read_csv({sql_string(str(read_path))}, {', '.join(options)})"
+    if len(names) == 1:  # a blank line is no record, but DuckDB reads one as NULL when there is a single column
+        scan = f"(SELECT * FROM {scan} WHERE c0 IS NOT NULL)"
     return RawSource(
         file=file, header=dialect.header, scan_sql=scan, first_data_line=dialect.skip_lines + 2,
         numbered=False, rejects_table=rejects, csv_dialect=dialect, csv_encoding=encoding,
@@ -123,6 +129,37 @@ def transcode_to_utf8(path: Path, gzipped: bool, encoding: str, target: Path) ->
         while block := source.read(16 * 1024 * 1024):
             sink.write(block.decode(encoding, errors="replace").encode("utf-8"))
     return target
+
+
+def lines_at_offsets(path: Path, gzipped: bool, offsets: Iterable[int], latin1: bool = False) -> dict[int, int]:
+    """1-based physical line at each byte offset of the file DuckDB read (CRLF, LF and a lone CR end a line).
+
+    DuckDB numbers the rows it rejects by records, so a quoted field spanning lines earlier in the file would
+    shift every later number; the byte offset it gives for the row does not drift. It counts offsets in the
+    UTF-8 it decoded, so a latin-1 file is counted as UTF-8 too.
+    """
+    wanted = sorted(set(offsets))
+    found: dict[int, int] = {}
+    opener = gzip.open if gzipped else open
+    with opener(path, "rb") as stream:
+        base, lines = 0, 1
+        while len(found) < len(wanted):
+            block = stream.read(16 * 1024 * 1024)
+            if block.endswith(b"\r"):  # keep a \r\n split by the block boundary together, counted once
+                block += stream.read(1)
+            if latin1:
+                block = block.decode("latin-1").encode("utf-8")
+            for offset in wanted[len(found):]:
+                if offset >= base + len(block) and block:
+                    break
+                found[offset] = lines + _line_ends(block[: max(offset - base, 0)])
+            lines += _line_ends(block)
+            base += len(block)
+    return found
+
+
+def _line_ends(data: bytes) -> int:
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
 
 def record_lines(source: RawSource, ordinals: Iterable[int], reject_lines: set[int]) -> dict[int, int]:
@@ -156,24 +193,26 @@ def record_lines(source: RawSource, ordinals: Iterable[int], reject_lines: set[i
     return found
 
 
-def excel_source(con: duckdb.DuckDBPyConnection, file: Path, header_score, load_tag: str) -> RawSource:  # noqa: ANN001
+def excel_source(con: duckdb.DuckDBPyConnection, file: Path, header_score, load_tag: str) -> RawSource:
     """The first non-empty sheet of an .xlsx, as text, with its header row found like a CSV's."""
     from python_calamine import CalamineWorkbook
 
     try:
         workbook = CalamineWorkbook.from_path(str(file))
-        sheets = [workbook.get_sheet_by_index(i).to_python() for i in range(len(workbook.sheet_names))]
+        sheets = [workbook.get_sheet_by_index(i) for i in range(len(workbook.sheet_names))]
+        grids = [(sheet.start, sheet.to_python()) for sheet in sheets]
     except Exception as error:  # calamine raises its own exception types for broken workbooks
         raise IngestError(file, f"is not a readable Excel workbook ({error})") from None
-    rows = next((sheet for sheet in sheets if any(any(c not in ("", None) for c in r) for r in sheet)), None)
+    start, rows = next(((s, g) for s, g in grids if any(any(c not in ("", None) for c in r) for r in g)), (None, None))
     if rows is None:
         raise IngestError(file, "the workbook has no data", hint="export it again with a header and rows")
-    header_index = max(range(min(20, len(rows))), key=lambda i: (header_score(tuple(map(_cell_text, rows[i]))), -i))
-    header = tuple(_cell_text(c) or "" for c in rows[header_index])
+    tops = [tuple(_cell_text(c) or "" for c in row) for row in rows[:20]]  # empty cells score as "", not None
+    header_index = max(range(len(tops)), key=lambda i: (header_score(tops[i]), -i))
+    header = tops[header_index]
     data = [r for r in rows[header_index + 1 :]]
     width = len(header)
     columns = {f"c{i}": [_cell_text(r[i]) if i < len(r) else None for r in data] for i in range(width)}
-    first_line = header_index + 2
+    first_line = (start[0] if start else 0) + header_index + 2  # calamine leaves out the empty rows on top
     columns["_rn"] = list(range(1, len(data) + 1))
     keep = [i for i, r in enumerate(data) if any(c not in ("", None) for c in r)]
     arrow = pa.table({k: [v[i] for i in keep] for k, v in columns.items()})
@@ -202,9 +241,11 @@ def parquet_source(con: duckdb.DuckDBPyConnection, file: Path) -> RawSource:
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({path})").fetchall()
     except duckdb.Error as error:
-        raise IngestError(file, f"is not a readable Parquet file ({error})") from None
+        first_line = str(error).splitlines()[0]  # DuckDB appends the internal query, meaningless to the user
+        raise IngestError(file, f"is not a readable Parquet file ({first_line})") from None
     header = tuple(row[0] for row in described)
-    casts = ", ".join(f'CAST("{name}" AS VARCHAR) AS c{i}' for i, name in enumerate(header))
+    quoted = ['"' + name.replace('"', '""') + '"' for name in header]  # a column may be named `nome "fantasia"`
+    casts = ", ".join(f"CAST({name} AS VARCHAR) AS c{i}" for i, name in enumerate(quoted))
     scan = f"(SELECT {casts}, file_row_number + 1 AS _rn FROM read_parquet({path}, file_row_number=true))"
     return RawSource(file=file, header=header, scan_sql=scan, first_data_line=1, numbered=True)
 
@@ -234,10 +275,10 @@ def jsonl_source(con: duckdb.DuckDBPyConnection, file: Path, gzipped: bool, enco
     )
     scan = (
         f"(SELECT {extracts}, CASE WHEN json_valid(line) AND starts_with(ltrim(line), '{{') THEN NULL "
-        f"ELSE 'line is not a valid JSON object' END AS _structural, _ln AS _rn FROM {lines} "
+        f"ELSE 'line is not a valid JSON object' END AS _structural, line AS _line, _ln AS _rn FROM {lines} "
         "WHERE trim(line) <> '')"
     )
     return RawSource(
         file=file, header=tuple(keys), scan_sql=scan, first_data_line=1, numbered=True,
-        details={"structural_column": "_structural"},
+        details={"structural_column": "_structural", "raw_line_column": "_line"},
     )
