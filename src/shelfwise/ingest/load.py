@@ -147,10 +147,14 @@ class _Writer:
         if self.direct:
             parsed = parsed_sql(plan, source.select(numbered=False), numbered=False)
             extra = ", false" if plan.table.name in DIMENSIONS else ""
-            self.written = self.con.execute(
-                f"INSERT INTO {plan.table.name} SELECT {values}, {sql_string(self.load_id)}{extra} "
-                f"FROM {parsed} WHERE NOT ({_bad_sql(plan, source)})"
-            ).fetchone()[0]
+            self.con.execute("SET preserve_insertion_order = false")  # the table's row order carries no meaning
+            try:
+                self.written = self.con.execute(
+                    f"INSERT INTO {plan.table.name} SELECT {values}, {sql_string(self.load_id)}{extra} "
+                    f"FROM {parsed} WHERE NOT ({_bad_sql(plan, source)})"
+                ).fetchone()[0]
+            finally:
+                self.con.execute("RESET preserve_insertion_order")
             return
         parsed = parsed_sql(plan, source.select(numbered=True), numbered=True)
         named = ", ".join(f'"v_{c}" AS "{c}"' for c in plan.table.column_names)
