@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import duckdb
 import typer
@@ -49,6 +49,12 @@ WorkspaceOption = Annotated[
 ]
 
 
+def _fail(message: object, code: int) -> NoReturn:
+    """Print an error (as plain text: file names may hold brackets Rich would read as markup) and exit."""
+    errors.print(str(message), style="red", markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
 def _version(value: bool) -> None:
     if value:
         console.print(f"shelfwise {__version__}")
@@ -71,11 +77,9 @@ def _open(path: Path | None) -> Workspace:
     try:
         return open_workspace(path)
     except NotAWorkspaceError as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(EXIT_NO_WORKSPACE) from None
+        _fail(error, EXIT_NO_WORKSPACE)
     except ConfigError as error:
-        errors.print(f"[red]shelfwise.toml: {error}[/red]")
-        raise typer.Exit(EXIT_FAILED) from None
+        _fail(f"shelfwise.toml: {error}", EXIT_FAILED)
 
 
 def _waiting(workspace: Workspace):
@@ -120,11 +124,9 @@ def ingest(
                 on_wait=_waiting(ws),
             )
         except IngestError as error:
-            errors.print(f"[red]{say('ingest.failed', lang, error=error.describe())}[/red]")
-            raise typer.Exit(EXIT_FAILED) from None
+            _fail(say('ingest.failed', lang, error=error.describe()), EXIT_FAILED)
         except WarehouseBusyError as error:
-            errors.print(f"[red]{error}[/red]")
-            raise typer.Exit(EXIT_BUSY) from None
+            _fail(error, EXIT_BUSY)
     raise typer.Exit(_report_loads(outcomes, lang, allow_quarantine))
 
 
@@ -132,7 +134,7 @@ def _report_loads(outcomes: list[LoadResult | FailedLoad], lang: str, allow_quar
     quarantined = False
     for outcome in outcomes:
         if isinstance(outcome, FailedLoad):
-            errors.print(f"[red]{say('ingest.failed', lang, error=outcome.error.describe())}[/red]")
+            errors.print(say("ingest.failed", lang, error=outcome.error.describe()), style="red", markup=False)
         elif outcome.status == "unchanged":
             console.print(say("ingest.unchanged", lang, file=outcome.file.name, why=outcome.message))
         else:
@@ -169,8 +171,7 @@ def quality(workspace: WorkspaceOption = None) -> None:
                 recorded_run(con, "quality", {}) as run_id:
             findings = run_quality(con, run_id=run_id, today=date.today(), language=lang)
     except WarehouseBusyError as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(EXIT_BUSY) from None
+        _fail(error, EXIT_BUSY)
     console.print(summarize(findings, lang), markup=False, highlight=False)
 
 
@@ -216,14 +217,12 @@ def sql(
     """Run a read-only SQL query on the warehouse."""
     ws = _open(workspace)
     if output_format not in ("table", "csv", "json"):
-        errors.print(f"[red]--format must be table, csv or json, not '{output_format}'[/red]")
-        raise typer.Exit(2)
+        _fail(f"--format must be table, csv or json, not '{output_format}'", 2)
     with _reading(ws) as con:
         try:
             frame = query(con, statement)
         except duckdb.Error as error:
-            errors.print(f"[red]SQL: {error}[/red]")
-            raise typer.Exit(EXIT_FAILED) from None
+            _fail(f"SQL: {error}", EXIT_FAILED)
     _print_frame(frame, output_format)
 
 
@@ -243,8 +242,7 @@ def export(
         try:
             rows = export_table(con, table, fmt, out)
         except ExportError as error:
-            errors.print(f"[red]{error}[/red]")
-            raise typer.Exit(EXIT_FAILED) from None
+            _fail(error, EXIT_FAILED)
     console.print(say("export.done", ws.settings.workspace.language, rows=rows, out=out))
 
 
@@ -254,8 +252,7 @@ def _reading(ws: Workspace) -> Iterator[duckdb.DuckDBPyConnection]:
         with ws.warehouse.connect(write=False, purpose="read", on_wait=_waiting(ws)) as con:
             yield con
     except WarehouseBusyError as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(EXIT_BUSY) from None
+        _fail(error, EXIT_BUSY)
 
 
 def _print_frame(frame, output_format: str) -> None:
