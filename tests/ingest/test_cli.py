@@ -91,7 +91,7 @@ def test_a_failure_with_a_line_names_the_line(workspace, files):
 @pytest.mark.parametrize(("args", "message"), [
     (["--table", "vendinhas"], "ERRO vendas.csv: unknown table 'vendinhas' — expected one of: products, stores"),
     (["--mode", "append"], "ERRO vendas.csv: unknown load mode 'append' — expected one of: upsert, replace-period"),
-])
+], ids=["unknown-table", "unknown-mode"])
 def test_bad_options_exit_1_with_the_valid_choices(workspace, files, args, message):
     (files / "vendas.csv").write_text(GOOD)
     result = run("ingest", "-w", str(workspace.root), *args, str(files / "vendas.csv"))

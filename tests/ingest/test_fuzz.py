@@ -1,8 +1,9 @@
 """Property-based tests of the CSV path: whatever text arrives, ingestion keeps its contract.
 
 Either the file fails as a whole with an IngestError (the CLI prints it, no traceback), or every row read is
-either stored or quarantined, and the quarantine holds exactly the rows the load counted. Tables without
-summing (stock, products) are used so that stored rows can be counted one for one.
+either stored or quarantined, and the quarantine holds exactly the rows the load counted. In stock and products
+stored rows are counted one for one; sales sum rows of one key, so there the units stored are checked against the
+units of the rows accepted.
 
 Run longer with SHELFWISE_FUZZ_EXAMPLES=2000.
 """
@@ -31,14 +32,17 @@ HEADERS = {
               "Loja", "Filial", "Em Trânsito", "pedido"],
     "products": ["Código Produto", "sku", "Descrição", "Nome", "Categoria", "Marca", "Preço", "Preço Custo",
                  "Validade", "Embalagem", "Prazo Entrega", "fornecedor"],
+    "sales": ["Data", "dt_venda", "Produto", "SKU", "Quantidade", "Qtd", "Loja", "Valor", "Preço", "Promoção"],
 }
 REQUIRED = {  # one header per required column, so that some files pass the header check
     "stock": ["Data", "Produto", "Saldo"],
     "products": ["Código Produto"],
+    "sales": ["Data", "Produto", "Quantidade"],
 }
 OPTIONAL = {  # headers of distinct optional columns
     "stock": ["Loja", "Em Trânsito"],
     "products": ["Descrição", "Categoria", "Marca", "Preço", "Preço Custo", "Validade", "Embalagem"],
+    "sales": ["Loja", "Valor", "Preço", "Promoção"],
 }
 DELIMITERS = [";", ",", "\t", "|"]
 
@@ -115,7 +119,11 @@ def assert_contract(workspace, outcome: LoadResult | FailedLoad, content: bytes)
         return []
     assert outcome.status == "loaded"
     assert outcome.rows_read == outcome.rows_accepted + outcome.rows_quarantined
-    assert outcome.rows_loaded == outcome.rows_accepted  # no summing in these tables: one row stored per row
+    if outcome.table == "sales":  # rows of one (date, store, product) are summed into one
+        assert outcome.rows_loaded <= outcome.rows_accepted
+        assert (outcome.rows_loaded == 0) == (outcome.rows_accepted == 0)
+    else:
+        assert outcome.rows_loaded == outcome.rows_accepted
     with workspace.warehouse.connect() as con:
         stored = con.execute(f"SELECT count(*) FROM {outcome.table} WHERE _load_id = ?", [outcome.load_id]).fetchone()
         quarantine = con.execute(
@@ -125,7 +133,7 @@ def assert_contract(workspace, outcome: LoadResult | FailedLoad, content: bytes)
             "SELECT rows_read, rows_accepted, rows_quarantined, rows_loaded FROM loads WHERE load_id = ?",
             [outcome.load_id],
         ).fetchall()
-    assert stored == (outcome.rows_accepted,)
+    assert stored == (outcome.rows_loaded,)
     assert len(quarantine) == outcome.rows_quarantined
     assert recorded == [(outcome.rows_read, outcome.rows_accepted, outcome.rows_quarantined, outcome.rows_loaded)]
     physical = content.count(b"\n") + content.count(b"\r") - content.count(b"\r\n") + 1
@@ -146,14 +154,22 @@ def test_any_csv_text_fails_cleanly_or_accounts_for_every_row(fuzz_workspace, tm
 
 
 @st.composite
-def well_formed_files(draw) -> tuple[str, bytes, list[tuple[int, list[str]]]]:
-    """A structurally valid CSV (quoted where needed, blank lines, quoted newlines) and each record's line."""
+def well_formed_files(draw) -> tuple[str, tuple[str, ...], bytes, list[tuple[int, list[str]]]]:
+    """A structurally valid CSV (quoted where needed, blank lines, quoted newlines) and each record's line.
+
+    Sales units are whole numbers or plainly not numbers, so that the units of the accepted rows can be added up.
+    """
     table = draw(st.sampled_from(sorted(HEADERS)))
     extra = draw(st.lists(st.sampled_from(OPTIONAL[table]), max_size=3, unique=True))
     header = draw(st.permutations(REQUIRED[table] + extra))
     delimiter = draw(st.sampled_from(DELIMITERS))
     newline = draw(st.sampled_from(["\n", "\r\n"]))
     cell = st.one_of(numbers_br, numbers_us, dates, words, st.text(st.sampled_from("ab ;,|\t\"\nçã€0"), max_size=6))
+    by_header = {"Quantidade": st.one_of(st.integers(-50, 5_000).map(str), st.sampled_from(["", "abc", "x7", "três"]))}
+    if table == "sales":  # few keys, written several ways, so that rows of one key meet and are summed
+        by_header["Data"] = st.sampled_from(["05/01/2026", "2026-01-05", "06/01/2026", "31/02/2026", ""])
+        by_header["Produto"] = st.sampled_from(["0789", " 0789", "0790", ""])
+        by_header["Loja"] = st.sampled_from(["L1", "L2", ""])
 
     def render(value: str) -> str:
         # one column has no delimiter to tell: there, any delimiter character must be quoted
@@ -168,7 +184,7 @@ def well_formed_files(draw) -> tuple[str, bytes, list[tuple[int, list[str]]]]:
         for _ in range(draw(st.integers(0, 2)) if draw(st.integers(0, 4)) == 0 else 0):
             out.append("")
             line += 1
-        row = [draw(cell) for _ in header]
+        row = [draw(by_header.get(name, cell)) for name in header]
         if not any(row) and len(row) == 1:
             row = ["x"]
         text = delimiter.join(render(value) for value in row)
@@ -176,13 +192,13 @@ def well_formed_files(draw) -> tuple[str, bytes, list[tuple[int, list[str]]]]:
         records.append((line + 1, row))
         line += 1 + text.count("\n")
     content = newline.join(out) + (newline if draw(st.booleans()) else "")
-    return table, content.encode(draw(st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]))), records
+    return table, tuple(header), content.encode(draw(st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]))), records
 
 
 @FUZZ
 @given(data=well_formed_files())
 def test_well_formed_csv_reads_every_record_and_quarantines_it_at_its_line(fuzz_workspace, tmp_path_factory, data):
-    table, content, records = data
+    table, header, content, records = data
     folder = tmp_path_factory.getbasetemp() / "fuzz-valid"
     folder.mkdir(exist_ok=True)
     outcome = load_once(fuzz_workspace, folder, table, content)
@@ -194,3 +210,11 @@ def test_well_formed_csv_reads_every_record_and_quarantines_it_at_its_line(fuzz_
         assert line in at_line, (line, sorted(at_line))
         values = list(json.loads(raw).values())
         assert [v or "" for v in values] == at_line[line], (line, raw)
+    if table == "sales":
+        quarantined_lines = {line for line, _, _ in quarantine}
+        index = header.index("Quantidade")
+        expected = sum(int(row[index]) for line, row in records if line not in quarantined_lines)
+        with fuzz_workspace.warehouse.connect() as con:
+            stored = con.execute("SELECT coalesce(sum(units), 0) FROM sales WHERE _load_id = ?",
+                                 [outcome.load_id]).fetchone()[0]
+        assert stored == expected

@@ -143,7 +143,7 @@ class Warehouse:
                 if time.monotonic() >= deadline:
                     raise WarehouseBusyError(
                         f"the warehouse {self.path} is busy: {holder}. Waited "
-                        f"{self.settings.lock_timeout_seconds:.0f} s; try again when it finishes, or raise "
+                        f"{self.settings.lock_timeout_seconds:g} s; try again when it finishes, or raise "
                         "[warehouse] lock_timeout_seconds."
                     ) from None
                 if on_wait and not told:
