@@ -19,7 +19,7 @@ import duckdb
 from shelfwise.ingest.detect import infer_table, sniff_kind
 from shelfwise.ingest.errors import IngestError
 from shelfwise.ingest.headers import Mapping, read_mapping
-from shelfwise.ingest.load import LoadResult, load_file
+from shelfwise.ingest.load import LoadResult, load_file, new_load_id
 from shelfwise.schema import TABLES, LoadMode
 from shelfwise.workspace import Workspace
 
@@ -160,10 +160,7 @@ def _extract_all(path: Path, scratch: Path) -> list[tuple[Path, str]]:
 
 
 def _record_failure(con, file: Path, table: str | None, error: IngestError) -> None:
-    import uuid
-    from datetime import datetime
-
-    load_id = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    load_id = new_load_id()
     con.execute(
         "INSERT INTO loads (load_id, table_name, file, status, message, started_at, finished_at) "
         "VALUES (?, ?, ?, 'failed', ?, now(), now())",

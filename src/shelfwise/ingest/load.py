@@ -61,6 +61,11 @@ class LoadResult:
     message: str = ""
 
 
+def new_load_id() -> str:
+    """Sortable and unique: `20261123T101500-1a2b3c4d`."""
+    return datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection, settings: Settings, path: Path, *, table: str | None, mapping: Mapping,
     mode: str | None = None, force: bool = False, today: date | None = None, display_name: str | None = None,
@@ -69,7 +74,7 @@ def load_file(
     contract = TABLES[table] if table else None
     assert contract is not None
     load_mode = LoadMode(mode or settings.ingest.mode[contract.name])
-    load_id = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    load_id = new_load_id()
     tag = load_id.replace("-", "_")
     with tempfile.TemporaryDirectory(prefix="shelfwise-") as scratch:
         source = _open_source(con, settings, path, contract, mapping, Path(scratch), tag)
@@ -571,12 +576,13 @@ def _record_load(
     con: duckdb.DuckDBPyConnection, result: LoadResult, digest: FileDigest, mode: str, started: datetime
 ) -> None:
     details = result.details
-    date_formats = {k: v for k, v in details.items() if k.startswith("format of ")}
+    formats = {k.removeprefix("format of "): v for k, v in details.items() if k.startswith("format of ")}
+    decimals = "".join(sorted({v[-2] for v in formats.values() if v.startswith("decimal")})) or None
     con.execute(
         "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, ?, now())",
         [
             result.load_id, result.table, str(result.file), digest.sha256, digest.size, details.get("format"),
-            details.get("encoding"), details.get("delimiter"), None, json.dumps(date_formats, ensure_ascii=False),
+            details.get("encoding"), details.get("delimiter"), decimals, json.dumps(formats, ensure_ascii=False),
             mode, result.rows_read, result.rows_accepted, result.rows_quarantined, result.rows_loaded,
             result.duplicate_rows, json.dumps(result.unknown_ids), result.message, started,
         ],

@@ -24,7 +24,7 @@ PLACEHOLDER_COLUMN = "_placeholder BOOLEAN DEFAULT false"
 METADATA_DDL = """
 CREATE TABLE IF NOT EXISTS loads (
     load_id VARCHAR PRIMARY KEY, table_name VARCHAR, file VARCHAR, file_sha256 VARCHAR, file_bytes BIGINT,
-    format VARCHAR, encoding VARCHAR, delimiter VARCHAR, decimal_separator VARCHAR, date_formats VARCHAR,
+    format VARCHAR, encoding VARCHAR, delimiter VARCHAR, decimal_separator VARCHAR, column_formats VARCHAR,
     mode VARCHAR, rows_read BIGINT, rows_accepted BIGINT, rows_quarantined BIGINT, rows_loaded BIGINT,
     duplicate_rows BIGINT, unknown_ids VARCHAR, status VARCHAR, message VARCHAR,
     started_at TIMESTAMP, finished_at TIMESTAMP
