@@ -186,12 +186,16 @@ def parsed_sql(plan: ParsePlan, source_sql: str, *, numbered: bool) -> str:
     expression, the text of a cell would be repeated in every function that reads it.
     """
     read = [p for p in plan.columns if p.raw]
-    numbers = [p for p in read if p.column.kind in (Kind.NUMBER, Kind.INTEGER)]
+    numbers = [p.column.name for p in read if p.column.kind in (Kind.NUMBER, Kind.INTEGER)]
+    decimal = {p.column.name: p.number_decimal for p in read}
     layers = [
         [f"trim({p.raw}) AS u_{p.column.name}" for p in read],
         [f"{_text(f'u_{p.column.name}')} AS t_{p.column.name}" for p in read],
-        [f"{_plain_number(f't_{p.column.name}', p.number_decimal)} AS e_{p.column.name}" for p in numbers],
-        [f"{_number(p.column.name, p.number_decimal)} AS d_{p.column.name}" for p in numbers],
+        [f"{_plain_number(f't_{n}', decimal[n])} AS e_{n}" for n in numbers],
+        [f"CASE WHEN e_{n} IS NULL AND t_{n} IS NOT NULL THEN {_cleaned(f't_{n}')} END AS n_{n}" for n in numbers],
+        [f"{_signed(f'n_{n}')} AS s_{n}" for n in numbers],
+        [f"CASE WHEN e_{n} IS NOT NULL THEN e_{n} ELSE {_number_from_signed(f's_{n}', decimal[n])} END AS d_{n}"
+         for n in numbers],
         [f'{value_sql(p, plan.defaults.get(p.column.name))} AS "v_{p.column.name}"' for p in plan.columns],
         [f"{sql} AS k_{i}" for i, (_, sql) in enumerate(checks_sql(plan))],
     ]
@@ -209,18 +213,13 @@ def _plain_number(text: str, decimal: str) -> str:
     return f"CASE WHEN NOT contains({text}, ',') THEN try_cast({text} AS DOUBLE) END"
 
 
-def _number(name: str, decimal: str) -> str:
-    """The full reading, only for the cells the plain one could not read.
-
-    Currency, spaces, `%`, accounting negatives `(12,50)`, trailing minus `12,50-`, and thousands separators
-    checked for their shape; DuckDB evaluates a CASE branch only for the rows that reach it.
-    """
-    text = f"t_{name}"
-    full = _number_from_signed(_signed(_cleaned(text)), decimal)
-    return f"CASE WHEN e_{name} IS NOT NULL OR {text} IS NULL THEN e_{name} ELSE {full} END"
-
-
 def _cleaned(text: str) -> str:
+    """Currency, spaces, `%` and non-breaking spaces removed: the full reading, for cells the plain one refused.
+
+    Each full-reading step is its own layer, guarded by the plain reading having failed: written as one
+    expression, its repeated parts are hoisted by DuckDB's common-subexpression elimination out of the CASE
+    that guards them, and run for every cell.
+    """
     stripped = text
     for noise in ("R$", " ", "%", "$"):
         stripped = f"replace({stripped}, {sql_string(noise)}, '')"
@@ -228,6 +227,7 @@ def _cleaned(text: str) -> str:
 
 
 def _signed(cleaned: str) -> str:
+    """Accounting negatives `(12,50)` and trailing minus `12,50-` as a leading minus."""
     return (
         f"CASE WHEN starts_with({cleaned}, '(') AND suffix({cleaned}, ')') THEN '-' || {cleaned}[2:-2] "
         f"WHEN suffix({cleaned}, '-') AND length({cleaned}) > 1 THEN '-' || {cleaned}[1:-2] ELSE {cleaned} END"
