@@ -85,18 +85,6 @@ def cpf_check_digits(stems: np.ndarray) -> np.ndarray:
     return np.column_stack([d1, d2])
 
 
-def cpf_is_valid(cpf: str) -> bool:
-    """Independent scalar check of a CPF, punctuation allowed, used by tests and the truth."""
-    digits = [int(c) for c in cpf if c.isdigit()]
-    if len(digits) != 11 or len(set(digits)) == 1:
-        return False
-    for n in (9, 10):
-        total = sum(d * w for d, w in zip(digits[:n], range(n + 1, 1, -1), strict=True))
-        if (total * 10) % 11 % 10 != digits[n]:
-            return False
-    return True
-
-
 def _cpfs(rng: np.random.Generator, n: int) -> np.ndarray:
     """Distinct valid CPFs (two persons never share one)."""
     numbers = rng.choice(10**8, size=n + 200, replace=False) + 10**8 * rng.integers(1, 10, n + 200)

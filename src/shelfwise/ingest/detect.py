@@ -116,6 +116,20 @@ def detect_encoding(path: Path, gzipped: bool, declared: str = "auto") -> str:
     return "cp1252" if cp1252_only else "latin-1"
 
 
+def quick_encoding(path: Path, gzipped: bool) -> str:
+    """UTF-8 when the first block decodes as UTF-8 (DuckDB then flags any later bad byte); else scan it all."""
+    block = 1024 * 1024
+    with (gzip.open if gzipped else open)(path, "rb") as stream:
+        head = stream.read(block)
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as error:
+        if len(head) == block and error.start >= len(head) - 4:  # a character cut by the block, not a bad byte
+            return "utf-8"
+    return detect_encoding(path, gzipped, "auto")
+
+
 def _utf8_decoder():
     import codecs
 

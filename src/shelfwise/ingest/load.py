@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from shelfwise.config import Settings
-from shelfwise.ingest.detect import detect_encoding, read_text_sample, sniff_dialect, sniff_kind
+from shelfwise.ingest.detect import detect_encoding, quick_encoding, read_text_sample, sniff_dialect, sniff_kind
 from shelfwise.ingest.errors import IngestError
 from shelfwise.ingest.headers import Mapping, header_score, map_headers
 from shelfwise.ingest.parse import ParsePlan, build_plan, checks_sql, parsed_sql
@@ -252,7 +252,7 @@ def _csv(
         encoding = detect_encoding(path, kind.gzip, "auto")
         encoding = "cp1252" if encoding == "utf-8" else encoding
     elif forced_encoding == "auto":
-        encoding = _quick_encoding(path, kind.gzip)
+        encoding = quick_encoding(path, kind.gzip)
     else:
         encoding = _normal_encoding(path, forced_encoding)
     text = read_text_sample(path, kind.gzip, encoding)
@@ -266,22 +266,6 @@ def _csv(
         "gzip": "true" if gzipped else "false",
     })
     return source
-
-
-def _quick_encoding(path: Path, gzipped: bool) -> str:
-    """UTF-8 when the first block decodes as UTF-8 (DuckDB then flags any later bad byte); else scan it all."""
-    import gzip
-
-    block = 1024 * 1024
-    with (gzip.open if gzipped else open)(path, "rb") as stream:
-        head = stream.read(block)
-    try:
-        head.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as error:
-        if len(head) == block and error.start >= len(head) - 4:  # a character cut by the block, not a bad byte
-            return "utf-8"
-    return detect_encoding(path, gzipped, "auto")
 
 
 def _normal_encoding(path: Path, declared: str) -> str:
@@ -378,10 +362,6 @@ def _record_counts(
     parsed = parsed_sql(plan, source.select(numbered=False), numbered=False)
     bad = con.execute(f"SELECT count(*) FROM {parsed} WHERE {_bad_sql(plan, source)}").fetchone()[0]
     return writer.written + bad, bad
-
-
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    return {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
 
 
 def _structural_rejects(con: duckdb.DuckDBPyConnection, source: RawSource) -> list[tuple[int, str, str, str]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +26,16 @@ CURRENT_LOADS = f"(SELECT * FROM loads WHERE load_id NOT IN ({SUPERSEDED_LOADS})
 BELOW_MINIMUM = "(reason LIKE '%below the minimum%' OR reason LIKE '%abaixo do mínimo%')"
 IN_FUTURE = "(reason LIKE '%is in the future%' OR reason LIKE '%está no futuro%')"
 DUPLICATE_KEY = "(reason LIKE 'duplicate key%' OR reason LIKE 'chave duplicada%')"
+
+
+@contextmanager
+def scratch_table(ctx: Context, create_sql: str, name: str) -> Iterator[None]:
+    """A temporary table that several queries of one check read, dropped however the check ends."""
+    ctx.con.execute(create_sql)
+    try:
+        yield
+    finally:
+        ctx.con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from shelfwise.quality.common import ranked
+from shelfwise.quality.common import ranked, scratch_table
 from shelfwise.quality.registry import Context, Finding, series_label
 
 _SERIES_GAPS = """
@@ -29,12 +29,9 @@ def series_gaps(ctx: Context) -> Iterator[Finding]:
     """Calendar days missing between each (store, product) sales series' first and last day."""
     if not ctx.has_rows("sales"):
         return
-    ctx.con.execute(_SERIES_GAPS)
-    try:
+    with scratch_table(ctx, _SERIES_GAPS, "_quality_series_gaps"):
         yield from _long_gaps(ctx)
         yield from _short_gaps(ctx)
-    finally:
-        ctx.con.execute("DROP TABLE IF EXISTS _quality_series_gaps")
 
 
 def _long_gaps(ctx: Context) -> Iterator[Finding]:
@@ -91,12 +88,9 @@ def store_days_without_sales(ctx: Context) -> Iterator[Finding]:
     """Days inside a store's period with no sales at all in it, while other stores sold; days nobody sold."""
     if not ctx.has_rows("sales"):
         return
-    ctx.con.execute(_DAY_GAPS)
-    try:
+    with scratch_table(ctx, _DAY_GAPS, "_quality_store_days"):
         yield from _store_findings(ctx)
         yield from _nobody_finding(ctx)
-    finally:
-        ctx.con.execute("DROP TABLE IF EXISTS _quality_store_days")
 
 
 def _store_findings(ctx: Context) -> Iterator[Finding]:
@@ -145,12 +139,9 @@ def stock_snapshot_gaps(ctx: Context) -> Iterator[Finding]:
     """Snapshot dates (dates present in `stock`) a store or a (store, product) series lacks inside its period."""
     if not ctx.has_rows("stock"):
         return
-    ctx.con.execute(_STOCK_INDEX)
-    try:
+    with scratch_table(ctx, _STOCK_INDEX, "_quality_stock_days"):
         yield from _stock_store_findings(ctx)
         yield from _stock_series_finding(ctx)
-    finally:
-        ctx.con.execute("DROP TABLE IF EXISTS _quality_stock_days")
 
 
 def _stock_store_findings(ctx: Context) -> Iterator[Finding]:
