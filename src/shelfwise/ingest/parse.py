@@ -12,6 +12,7 @@ Formats are detected per column on a sample, then applied to the whole file in o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -167,43 +168,103 @@ def _tz_fixed(value: str) -> str:
     return f"CASE WHEN suffix({value}, 'Z') THEN left({value}, -1) || '+00:00' ELSE {value} END"
 
 
-def _text(trimmed: str) -> str:
-    """Trimmed text (trimmed one layer below), with empty cells and the usual null markers as NULL.
+def parsed_sql(plan: ParsePlan, source_sql: str) -> str:
+    """SQL over the raw rows adding `"v_<column>"`, every column's typed value (NULL where the cell does not parse).
 
-    The length guard spares the marker lookup for the long values that make up most cells (no marker is longer
-    than four characters); an `IN` list, not nested `nullif`s, because DuckDB expands `nullif(a, b)` into a CASE
-    that repeats `a`, and ten nested markers would copy the cell 2^10 times per column.
+    A cell is read first by its column's fast reading, which takes the common shape straight from the raw text and
+    is NULL for anything else, then by the full reading (trim, null markers, currency, accounting negatives, every
+    fallback format). `coalesce` runs the full reading only on the cells the fast one left, and the full reading
+    names each step with a lambda (`_let`) instead of repeating it: DuckDB's common-subexpression elimination
+    hoists a repeated expression out of the `coalesce` that guards it, onto every cell.
     """
+    values = []
+    for col_plan in plan.columns:
+        full = _full_value(col_plan, plan.defaults.get(col_plan.column.name))
+        fast = _fast_value(col_plan)
+        values.append(f'{f"coalesce({fast}, {full})" if fast else full} AS "v_{col_plan.column.name}"')
+    return f"(SELECT *, {', '.join(values)} FROM {source_sql})"
+
+
+def _let(value: str, name: str, body: str) -> str:
+    """`body` with `name` bound to `value`, computed once."""
+    return f"list_transform([{value}], lambda {name}: {body})[1]"
+
+
+def _cell_text(plan: ColumnPlan) -> str:
+    """The cell trimmed, with empty cells and the usual null markers as NULL (`NULL` when the file lacks it).
+
+    An `IN` list, not nested `nullif`s, which DuckDB expands into CASEs repeating the cell.
+    """
+    if plan.raw is None:
+        return "NULL"
     markers = ", ".join(sql_string(marker) for marker in NULL_MARKERS)
     longest = max(len(marker) for marker in NULL_MARKERS)
-    return f"CASE WHEN length({trimmed}) <= {longest} AND {trimmed} IN ({markers}) THEN NULL ELSE {trimmed} END"
+    marked = f"CASE WHEN length(_u) <= {longest} AND _u IN ({markers}) THEN NULL ELSE _u END"
+    return _let(f"trim({plan.raw})", "_u", marked)
 
 
-def parsed_sql(plan: ParsePlan, source_sql: str, *, numbered: bool) -> str:
-    """SQL over the raw rows giving `t_<column>` (text), `v_<column>` (typed values) and `k_j` (reasons or NULL).
+def _fast_value(plan: ColumnPlan) -> str | None:
+    """The column's value read straight from the untrimmed raw cell in its common shape, else NULL.
 
-    Built as stacked projections so that each step refers to the previous one by name: written as one
-    expression, the text of a cell would be repeated in every function that reads it.
+    Wherever it is not NULL it equals the full reading (DuckDB's casts and `strptime` ignore the surrounding
+    whitespace that the full reading trims), so it may serve the cell alone. Word lists are `list_position`, not
+    `IN` (nor `list_contains`, rewritten to `IN`): DuckDB plans a long `IN` list as a join, costlier than the test.
     """
-    read = [p for p in plan.columns if p.raw]
-    numbers = [p.column.name for p in read if p.column.kind in (Kind.NUMBER, Kind.INTEGER)]
-    decimal = {p.column.name: p.number_decimal for p in read}
-    layers = [
-        [f"trim({p.raw}) AS u_{p.column.name}" for p in read],
-        [f"{_text(f'u_{p.column.name}')} AS t_{p.column.name}" for p in read],
-        [f"{_plain_number(f't_{n}', decimal[n])} AS e_{n}" for n in numbers],
-        [f"CASE WHEN e_{n} IS NULL AND t_{n} IS NOT NULL THEN {_cleaned(f't_{n}')} END AS n_{n}" for n in numbers],
-        [f"{_signed(f'n_{n}')} AS s_{n}" for n in numbers],
-        [f"CASE WHEN e_{n} IS NOT NULL THEN e_{n} ELSE {_number_from_signed(f's_{n}', decimal[n])} END AS d_{n}"
-         for n in numbers],
-        [f'{value_sql(p, plan.defaults.get(p.column.name))} AS "v_{p.column.name}"' for p in plan.columns],
-        [f"{sql} AS k_{i}" for i, (_, sql) in enumerate(checks_sql(plan))],
-    ]
-    sql = f"(SELECT * FROM {source_sql})"
-    for layer in layers:
-        if layer:
-            sql = f"(SELECT *, {', '.join(layer)} FROM {sql})"
-    return sql
+    raw, kind = plan.raw, plan.column.kind
+    if raw is None:
+        return None
+    markers = "[" + ", ".join(sql_string(marker) for marker in NULL_MARKERS) + "]"
+    longest = max(len(marker) for marker in NULL_MARKERS)
+    if kind in (Kind.ID, Kind.TEXT):
+        marker = f"length({raw}) <= {longest} AND list_position({markers}, {raw}) > 0"
+        odd = f"starts_with({raw}, ' ') OR suffix({raw}, ' ') OR ({marker})"
+        if kind == Kind.ID:
+            odd += f" OR starts_with({raw}, '=')"
+        return f"CASE WHEN NOT ({odd}) THEN {raw} END"
+    if kind in (Kind.NUMBER, Kind.INTEGER):
+        number = f"coalesce({_plain_number(raw, plan.number_decimal)}, {_grouped_number(raw, plan.number_decimal)})"
+        return _finite(number, kind)
+    if kind == Kind.BOOLEAN:
+        return _boolean(raw)
+    if kind in (Kind.DATE, Kind.TIMESTAMP):
+        return f"CAST(try_strptime({raw}, {sql_string(plan.time_formats[0])}) AS {plan.column.sql_type})"
+    return None
+
+
+def _full_value(plan: ColumnPlan, default: str | None) -> str:
+    """The column's value read from any accepted shape of the cell, NULL where it does not parse."""
+    if plan.raw is None:
+        if default is not None:
+            return f"CAST({sql_string(default)} AS VARCHAR)"
+        return f"CAST(NULL AS {plan.column.sql_type})"
+    text = _cell_text(plan)
+    kind = plan.column.kind
+    if kind == Kind.ID:
+        unwrapped = "nullif(regexp_extract(_t, '^=\"?(.*?)\"?$', 1), '')"
+        value = _let(text, "_t", f"CASE WHEN starts_with(_t, '=') THEN {unwrapped} ELSE _t END")
+        return f"coalesce({value}, {sql_string(default)})" if default is not None else value
+    if kind == Kind.TEXT:
+        return text
+    if kind in (Kind.NUMBER, Kind.INTEGER):
+        decimal = plan.number_decimal
+        signed = _let(_cleaned("_t"), "_n", _let(_signed("_n"), "_s", _number_from_signed("_s", decimal)))
+        number = _let(text, "_t", _let(_plain_number("_t", decimal), "_e", f"coalesce(_e, {signed})"))
+        return _let(number, "_d", _finite("_d", kind))
+    if kind == Kind.BOOLEAN:
+        return _let(text, "_t", _boolean("_t"))
+    if kind == Kind.ID_LIST:
+        # DuckDB 2.0 refuses the old `x -> ...` arrow lambdas
+        items = "list_transform(regexp_split_to_array(_t, '[;,|]'), lambda x: trim(x))"
+        return _let(text, "_t", f"list_filter({items}, lambda x: x <> '')")
+    formats = "[" + ", ".join(sql_string(f) for f in plan.time_formats) + "]"
+    return _let(text, "_t", f"CAST(try_strptime({_tz_fixed('_t')}, {formats}) AS {plan.column.sql_type})")
+
+
+def _finite(number: str, kind: Kind) -> str:
+    """A finite number (a whole one for INTEGER columns; past BIGINT's range it is a bad value, not a crash)."""
+    if kind == Kind.NUMBER:
+        return f"CASE WHEN isfinite({number}) THEN {number} END"
+    return f"CASE WHEN isfinite({number}) AND {number} = round({number}) THEN try_cast({number} AS BIGINT) END"
 
 
 def _plain_number(text: str, decimal: str) -> str:
@@ -214,12 +275,7 @@ def _plain_number(text: str, decimal: str) -> str:
 
 
 def _cleaned(text: str) -> str:
-    """Currency, spaces, `%` and non-breaking spaces removed: the full reading, for cells the plain one refused.
-
-    Each full-reading step is its own layer, guarded by the plain reading having failed: written as one
-    expression, its repeated parts are hoisted by DuckDB's common-subexpression elimination out of the CASE
-    that guards them, and run for every cell.
-    """
+    """Currency, spaces, `%` and non-breaking spaces removed."""
     stripped = text
     for noise in ("R$", " ", "%", "$"):
         stripped = f"replace({stripped}, {sql_string(noise)}, '')"
@@ -235,61 +291,54 @@ def _signed(cleaned: str) -> str:
 
 
 def _number_from_signed(signed: str, decimal: str) -> str:
+    thousands = "." if decimal == "," else ","
+    return (f"CASE WHEN NOT contains({signed}, '{thousands}') THEN {_cast_number(signed, decimal)} "
+            f"ELSE {_grouped_number(signed, decimal)} END")
+
+
+def _grouped_number(text: str, decimal: str) -> str:
+    """`1.234,56` (`1,234.56`): read only when the thousands groups are well formed, so `1.5` is never fifteen."""
+    point, comma = r"\.", ","
+    thousands, fraction = (point, comma) if decimal == "," else (comma, point)
+    shape = f"-?[0-9]{{1,3}}({thousands}[0-9]{{3}})+({fraction}[0-9]*)?"
+    return f"CASE WHEN regexp_full_match({text}, '{shape}') THEN {_cast_number(text, decimal)} END"
+
+
+def _cast_number(text: str, decimal: str) -> str:
     if decimal == ",":
-        shape = r"-?[0-9]{1,3}(\.[0-9]{3})+(,[0-9]*)?"
-        cast = f"try_cast(replace(replace({signed}, '.', ''), ',', '.') AS DOUBLE)"
-        guard = f"NOT contains({signed}, '.') OR regexp_full_match({signed}, '{shape}')"
-    else:
-        shape = r"-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?"
-        cast = f"try_cast(replace({signed}, ',', '') AS DOUBLE)"
-        guard = f"NOT contains({signed}, ',') OR regexp_full_match({signed}, '{shape}')"
-    return f"CASE WHEN {guard} THEN {cast} END"
+        return f"try_cast(replace(replace({text}, '.', ''), ',', '.') AS DOUBLE)"
+    return f"try_cast(replace({text}, ',', '') AS DOUBLE)"
 
 
-def value_sql(plan: ColumnPlan, default: str | None) -> str:
-    """SQL (over the text and number layers) giving one column's typed value, NULL where it does not parse."""
-    name = plan.column.name
-    if plan.raw is None:
-        if default is not None:
-            return f"CAST({sql_string(default)} AS VARCHAR)"
-        return f"CAST(NULL AS {plan.column.sql_type})"
-    text = f"t_{name}"
-    kind = plan.column.kind
-    if kind == Kind.ID:
-        unwrapped = f"nullif(regexp_extract({text}, '^=\"?(.*?)\"?$', 1), '')"
-        value = f"CASE WHEN starts_with({text}, '=') THEN {unwrapped} ELSE {text} END"
-        return f"coalesce({value}, {sql_string(default)})" if default is not None else value
-    if kind == Kind.TEXT:
-        return text
-    if kind == Kind.NUMBER:
-        return f"CASE WHEN isfinite(d_{name}) THEN d_{name} END"
-    if kind == Kind.INTEGER:
-        # try_cast: a whole number past BIGINT's range (1e308) is a bad value to quarantine, not a crash
-        return f"CASE WHEN isfinite(d_{name}) AND d_{name} = round(d_{name}) THEN try_cast(d_{name} AS BIGINT) END"
-    if kind == Kind.BOOLEAN:
-        trues = ", ".join(sql_string(w) for w in TRUE_WORDS)
-        falses = ", ".join(sql_string(w) for w in FALSE_WORDS)
-        return f"CASE WHEN lower({text}) IN ({trues}) THEN true WHEN lower({text}) IN ({falses}) THEN false END"
-    if kind == Kind.ID_LIST:
-        # DuckDB 2.0 refuses the old `x -> ...` arrow lambdas
-        items = f"list_transform(regexp_split_to_array({text}, '[;,|]'), lambda x: trim(x))"
-        return f"list_filter({items}, lambda x: x <> '')"
-    formats = "[" + ", ".join(sql_string(f) for f in plan.time_formats) + "]"
-    return f"CAST(try_strptime({_tz_fixed(text)}, {formats}) AS {plan.column.sql_type})"
+def _boolean(text: str) -> str:
+    trues = ", ".join(sql_string(w) for w in TRUE_WORDS)
+    falses = ", ".join(sql_string(w) for w in FALSE_WORDS)
+    return (f"CASE WHEN list_position([{trues}], lower({text})) > 0 THEN true "
+            f"WHEN list_position([{falses}], lower({text})) > 0 THEN false END")
 
 
-def checks_sql(plan: ParsePlan) -> list[tuple[str, str]]:
-    """(header, SQL over the value layer giving a rejection reason or NULL) for every rule of every column."""
-    checks: list[tuple[str, str]] = []
+@dataclass(frozen=True)
+class Check:
+    """One rule on a row: `broken` is true (or NULL) when the row breaks it, `reason` says how."""
+
+    label: str
+    broken: str
+    reason: str
+    only_when_null: str | None = None  # the value column that is NULL whenever the rule is broken
+
+
+def checks(plan: ParsePlan, text: Callable[[ColumnPlan], str]) -> list[Check]:
+    """Every rule of every column, over the `"v_"` values and `text(column plan)`, the SQL of a cell's text."""
+    out: list[Check] = []
     lang = plan.language
     for col_plan in plan.columns:
         column = col_plan.column
         label = col_plan.header if col_plan.header == column.name else f"{col_plan.header} ({column.name})"
         value = f'"v_{column.name}"'
-        text = f"t_{column.name}" if col_plan.raw else "NULL"
+        cell = text(col_plan)
         if column.required:
             missing = sql_string(message("missing", lang, col=label))
-            checks.append((label, f"CASE WHEN {value} IS NULL AND {text} IS NULL THEN {missing} END"))
+            out.append(Check(label, f"{value} IS NULL AND {cell} IS NULL", missing, value))
         if col_plan.raw is None:
             continue
         kind_message = {
@@ -298,33 +347,65 @@ def checks_sql(plan: ParsePlan) -> list[tuple[str, str]]:
         }.get(column.kind)
         if kind_message:
             template = message(kind_message, lang, col=label, raw="__RAW__", fmt=_human(col_plan.time_formats))
-            reason = _fill(template, f"left({text}, 60)")
-            checks.append((label, f"CASE WHEN {text} IS NOT NULL AND {value} IS NULL THEN {reason} END"))
-        checks.extend((label, sql) for sql in _range_checks(plan, col_plan, label, value))
+            reason = _fill(template, f"left({cell}, 60)")
+            out.append(Check(label, f"{value} IS NULL AND {cell} IS NOT NULL", reason, value))
+        out.extend(_range_checks(plan, col_plan, label, value))
     if plan.table.name == "campaigns":
         reversed_dates = sql_string(message("reversed", lang))
-        checks.append(("end_date", f'CASE WHEN "v_end_date" < "v_start_date" THEN {reversed_dates} END'))
-    return checks
+        out.append(Check("end_date", '"v_end_date" < "v_start_date"', reversed_dates))
+    return out
 
 
-def _range_checks(plan: ParsePlan, col_plan: ColumnPlan, label: str, value: str) -> list[str]:
+def bad_sql(plan: ParsePlan) -> str:
+    """SQL over `parsed_sql`'s rows, true exactly when the row breaks a rule (never NULL).
+
+    The rules on missing and unreadable cells read the cell's text again, so they are evaluated only on the rows
+    where some value is NULL.
+    """
+    rules = checks(plan, _cell_text)
+    if not rules:
+        return "false"
+    every = " OR ".join(f"({c.broken})" for c in rules)
+    on_values = " OR ".join(f"({c.broken})" for c in rules if c.only_when_null is None) or "false"
+    nulls = sorted({c.only_when_null for c in rules if c.only_when_null})
+    if not nulls:
+        return f"coalesce({on_values}, false)"
+    return f"coalesce(CASE WHEN {' OR '.join(f'{v} IS NULL' for v in nulls)} THEN {every} ELSE {on_values} END, false)"
+
+
+def explained_sql(plan: ParsePlan, rows_sql: str) -> tuple[str, list[str]]:
+    """(SQL over `parsed_sql`'s rows adding `k_<i>`, each rule's reason or NULL; the rules' column labels).
+
+    Meant for the few rows `bad_sql` flags: it reads every cell's text again, as `t_<column>`.
+    """
+    read = [p for p in plan.columns if p.raw]
+    texts = ", ".join(f"{_cell_text(p)} AS t_{p.column.name}" for p in read)
+    rules = checks(plan, lambda p: f"t_{p.column.name}" if p.raw else "NULL")
+    reasons = ", ".join(f"CASE WHEN {c.broken} THEN {c.reason} END AS k_{i}" for i, c in enumerate(rules))
+    with_texts = f"(SELECT *, {texts} FROM {rows_sql})" if texts else rows_sql
+    if not reasons:
+        return with_texts, []
+    return f"(SELECT *, {reasons} FROM {with_texts})", [c.label for c in rules]
+
+
+def _range_checks(plan: ParsePlan, col_plan: ColumnPlan, label: str, value: str) -> list[Check]:
     column, lang = col_plan.column, plan.language
     shown = f"CAST({value} AS VARCHAR)"
     out = []
     if column.min_value is not None:
         template = message("below", lang, col=label, raw="__RAW__", limit=f"{column.min_value:g}")
-        out.append(f"CASE WHEN {value} < {column.min_value} THEN {_fill(template, shown)} END")
+        out.append(Check(label, f"{value} < {column.min_value}", _fill(template, shown)))
     if column.max_value is not None:
         template = message("above", lang, col=label, raw="__RAW__", limit=f"{column.max_value:g}")
-        out.append(f"CASE WHEN {value} > {column.max_value} THEN {_fill(template, shown)} END")
+        out.append(Check(label, f"{value} > {column.max_value}", _fill(template, shown)))
     if column.kind in (Kind.DATE, Kind.TIMESTAMP):
         if not plan.table.future_dates_allowed:
             limit = f"DATE '{plan.today.isoformat()}' + INTERVAL {plan.future_tolerance_days + 1} DAY"
             future = _fill(message("future", lang, col=label, raw="__RAW__"), shown)
-            out.append(f"CASE WHEN {value} >= {limit} THEN {future} END")
+            out.append(Check(label, f"{value} >= {limit}", future))
         if column.name == "birth_date":
             too_old = _fill(message("too_old", lang, col=label, raw="__RAW__"), shown)
-            out.append(f"CASE WHEN {value} < DATE '1900-01-01' THEN {too_old} END")
+            out.append(Check(label, f"{value} < DATE '1900-01-01'", too_old))
     return out
 
 
