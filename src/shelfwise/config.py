@@ -53,6 +53,10 @@ class IngestSettings:
         1, "Rows dated more than this many days after today are quarantined (campaigns are exempt)."
     )
     encoding: str = _setting("auto", "Text encoding of CSV files: 'auto', 'utf-8', 'cp1252' or 'latin-1'.")
+    memory_limit: str = _setting(
+        "96MB", "DuckDB memory while loading files. Loads stream, so this serves files of any size; what does not "
+        "fit (e.g. checking the keys of a very large file) spills to the workspace's .tmp.",
+    )
     mode: dict[str, str] = field(default=None, metadata={"help": (  # type: ignore[assignment]
         "Per table, how a file combines with what is loaded: 'upsert' replaces rows with the same key and "
         "appends the rest; 'replace-period' first removes the file's stores' rows inside the file's first and "

@@ -359,6 +359,19 @@ def test_mixed_line_endings_refuse_the_file_clearly(files, load, sql):
     assert_nothing_loaded(sql, "products")
 
 
+@pytest.mark.parametrize("name", ["vendas.csv", "estoque.csv"], ids=["streamed", "staged"])
+def test_numbers_that_read_as_infinite_or_not_a_number_are_quarantined(files, load, sql, quarantined, name):
+    rows = [("1e999", 2), ("-inf", 3), ("infinity", 4)]
+    text = "data;loja;produto;quantidade\n" + "".join(f"05/01/2026;1;P{line};{raw}\n" for raw, line in rows)
+    result = load(write(files / name, text + "05/01/2026;1;P5;2,5\n"))
+    column = "quantidade (units)" if name == "vendas.csv" else "quantidade (on_hand)"
+    assert [row[:3] for row in quarantined(result)] == [
+        (line, column, f"{column}: '{raw}' não é um número") for raw, line in rows
+    ]
+    table, value = ("sales", "units") if name == "vendas.csv" else ("stock", "on_hand")
+    assert sql(f"SELECT product_id, {value} FROM {table}") == [("P5", 2.5)]
+
+
 def test_a_whole_number_past_the_integer_range_is_quarantined(files, load, sql, quarantined):
     text = "sku;nome;embalagem\n0789;Café;12\n0790;Açúcar;1e308\n"
     result = load(write(files / "produtos.csv", text))

@@ -88,6 +88,18 @@ def test_a_failure_with_a_line_names_the_line(workspace, files):
     assert flat(result.stderr).startswith("ERRO vendas.csv, line 3: bytes that are not valid utf-8")
 
 
+def test_too_little_memory_is_a_clear_error_naming_the_setting(workspace, files, monkeypatch):
+    (files / "vendas.csv").write_text(GOOD)
+    monkeypatch.setenv("SHELFWISE_INGEST__MEMORY_LIMIT", "1MB")
+    result = run("ingest", "-w", str(workspace.root), str(files / "vendas.csv"))
+    assert result.exit_code == 1
+    assert flat(result.stderr).startswith(
+        "ERRO vendas.csv: loading it needs more memory than loads may use (1MB) — raise [ingest] memory_limit"
+    )
+    monkeypatch.delenv("SHELFWISE_INGEST__MEMORY_LIMIT")
+    assert run("ingest", "-w", str(workspace.root), str(files / "vendas.csv")).exit_code == 0
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--table", "vendinhas"], "ERRO vendas.csv: unknown table 'vendinhas' — expected one of: products, stores"),
     (["--mode", "append"], "ERRO vendas.csv: unknown load mode 'append' — expected one of: upsert, replace-period"),

@@ -20,6 +20,7 @@ from shelfwise.ingest.detect import infer_table, sniff_kind
 from shelfwise.ingest.errors import IngestError
 from shelfwise.ingest.headers import Mapping, read_mapping
 from shelfwise.ingest.load import LoadResult, load_file, new_load_id
+from shelfwise.ingest.sources import sql_string
 from shelfwise.schema import TABLES, LoadMode
 from shelfwise.workspace import Workspace
 
@@ -84,11 +85,20 @@ def _load_one(
     try:
         _check_is_file(member)
         table = table or infer_table(Path(shown))
-        return load_file(con, workspace.settings, member, table=table, display_name=shown, **options)
+        with _memory_limit(con, workspace.settings.ingest.memory_limit, workspace.settings.warehouse.memory_limit):
+            return load_file(con, workspace.settings, member, table=table, display_name=shown, **options)
     except (IngestError, *READ_ERRORS) as error:
         failure = error if isinstance(error, IngestError) else IngestError(
             Path(shown), f"cannot be read to the end ({error})",
             hint="the file looks cut short or damaged; copy or export it again",
+        )
+        return _failed(con, Path(shown), table, failure)
+    except duckdb.OutOfMemoryException as error:
+        limit = workspace.settings.ingest.memory_limit
+        failure = IngestError(
+            Path(shown), f"loading it needs more memory than loads may use ({limit})",
+            hint="raise [ingest] memory_limit in shelfwise.toml (or SHELFWISE_INGEST__MEMORY_LIMIT) and load "
+            f"again; DuckDB said: {str(error).splitlines()[0]}",
         )
         return _failed(con, Path(shown), table, failure)
     except duckdb.InvalidInputException as error:
@@ -100,6 +110,16 @@ def _load_one(
             "save the file again as CSV",
         )
         return _failed(con, Path(shown), table, failure)
+
+
+@contextmanager
+def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str, usual: str) -> Iterator[None]:
+    """Loads stream in a small budget; recording a failure and the checkpoint run with the usual one."""
+    con.execute(f"SET memory_limit = {sql_string(limit)}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = {sql_string(usual)}")
 
 
 def _failed(con: duckdb.DuckDBPyConnection, file: Path, table: str | None, error: IngestError) -> FailedLoad:

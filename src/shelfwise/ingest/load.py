@@ -111,6 +111,7 @@ def load_file(
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
+            con.execute("RESET preserve_insertion_order")
             raise
         finally:
             _drop(con, tag, staged, source)
@@ -152,14 +153,13 @@ class _Writer:
         if self.direct:
             parsed = parsed_sql(plan, source.select(numbered=False))
             extra = ", false" if plan.table.name in DIMENSIONS else ""
-            self.con.execute("SET preserve_insertion_order = false")  # the table's row order carries no meaning
-            try:
-                self.written = self.con.execute(
-                    f"INSERT INTO {plan.table.name} SELECT {values}, {sql_string(self.load_id)}{extra} "
-                    f"FROM {parsed} WHERE NOT ({_bad_sql(plan, source)})"
-                ).fetchone()[0]
-            finally:
-                self.con.execute("RESET preserve_insertion_order")
+            # The table's row order carries no meaning; `load_file` resets this after a failure, once rolled back.
+            self.con.execute("SET preserve_insertion_order = false")
+            self.written = self.con.execute(
+                f"INSERT INTO {plan.table.name} SELECT {values}, {sql_string(self.load_id)}{extra} "
+                f"FROM {parsed} WHERE NOT ({_bad_sql(plan, source)})"
+            ).fetchone()[0]
+            self.con.execute("RESET preserve_insertion_order")  # row numbers of the later passes depend on it
             return
         parsed = parsed_sql(plan, source.select(numbered=True))
         named = ", ".join(f'"v_{c}" AS "{c}"' for c in plan.table.column_names)

@@ -223,7 +223,8 @@ def _fast_value(plan: ColumnPlan) -> str | None:
         return f"CASE WHEN NOT ({odd}) THEN {raw} END"
     if kind in (Kind.NUMBER, Kind.INTEGER):
         number = f"coalesce({_plain_number(raw, plan.number_decimal)}, {_grouped_number(raw, plan.number_decimal)})"
-        return _finite(number, kind)
+        # `inf`, `nan` and `1e999` read as non-finite numbers; the rules refuse them (see `_unread`)
+        return number if kind == Kind.NUMBER else _finite(number, kind)
     if kind == Kind.BOOLEAN:
         return _boolean(raw)
     if kind in (Kind.DATE, Kind.TIMESTAMP):
@@ -324,7 +325,14 @@ class Check:
     label: str
     broken: str
     reason: str
-    only_when_null: str | None = None  # the value column that is NULL whenever the rule is broken
+    only_when: str | None = None  # a cheaper condition, true whenever the rule is broken
+
+
+def _unread(value: str, kind: Kind) -> str:
+    """True where the cell gave no usable value: NULL, or for a number, not finite."""
+    if kind == Kind.NUMBER:
+        return f"NOT coalesce(isfinite({value}), false)"
+    return f"{value} IS NULL"
 
 
 def checks(plan: ParsePlan, text: Callable[[ColumnPlan], str]) -> list[Check]:
@@ -336,9 +344,10 @@ def checks(plan: ParsePlan, text: Callable[[ColumnPlan], str]) -> list[Check]:
         label = col_plan.header if col_plan.header == column.name else f"{col_plan.header} ({column.name})"
         value = f'"v_{column.name}"'
         cell = text(col_plan)
+        unread = _unread(value, column.kind)
         if column.required:
             missing = sql_string(message("missing", lang, col=label))
-            out.append(Check(label, f"{value} IS NULL AND {cell} IS NULL", missing, value))
+            out.append(Check(label, f"{value} IS NULL AND {cell} IS NULL", missing, unread))
         if col_plan.raw is None:
             continue
         kind_message = {
@@ -348,7 +357,7 @@ def checks(plan: ParsePlan, text: Callable[[ColumnPlan], str]) -> list[Check]:
         if kind_message:
             template = message(kind_message, lang, col=label, raw="__RAW__", fmt=_human(col_plan.time_formats))
             reason = _fill(template, f"left({cell}, 60)")
-            out.append(Check(label, f"{value} IS NULL AND {cell} IS NOT NULL", reason, value))
+            out.append(Check(label, f"{unread} AND {cell} IS NOT NULL", reason, unread))
         out.extend(_range_checks(plan, col_plan, label, value))
     if plan.table.name == "campaigns":
         reversed_dates = sql_string(message("reversed", lang))
@@ -360,17 +369,17 @@ def bad_sql(plan: ParsePlan) -> str:
     """SQL over `parsed_sql`'s rows, true exactly when the row breaks a rule (never NULL).
 
     The rules on missing and unreadable cells read the cell's text again, so they are evaluated only on the rows
-    where some value is NULL.
+    where some value is NULL (or not finite).
     """
     rules = checks(plan, _cell_text)
     if not rules:
         return "false"
     every = " OR ".join(f"({c.broken})" for c in rules)
-    on_values = " OR ".join(f"({c.broken})" for c in rules if c.only_when_null is None) or "false"
-    nulls = sorted({c.only_when_null for c in rules if c.only_when_null})
-    if not nulls:
+    on_values = " OR ".join(f"({c.broken})" for c in rules if c.only_when is None) or "false"
+    guards = sorted({c.only_when for c in rules if c.only_when})
+    if not guards:
         return f"coalesce({on_values}, false)"
-    return f"coalesce(CASE WHEN {' OR '.join(f'{v} IS NULL' for v in nulls)} THEN {every} ELSE {on_values} END, false)"
+    return f"coalesce(CASE WHEN {' OR '.join(f'({g})' for g in guards)} THEN {every} ELSE {on_values} END, false)"
 
 
 def explained_sql(plan: ParsePlan, rows_sql: str) -> tuple[str, list[str]]:
@@ -391,13 +400,14 @@ def explained_sql(plan: ParsePlan, rows_sql: str) -> tuple[str, list[str]]:
 def _range_checks(plan: ParsePlan, col_plan: ColumnPlan, label: str, value: str) -> list[Check]:
     column, lang = col_plan.column, plan.language
     shown = f"CAST({value} AS VARCHAR)"
+    finite = f" AND isfinite({value})" if column.kind == Kind.NUMBER else ""  # an infinity is no number at all
     out = []
     if column.min_value is not None:
         template = message("below", lang, col=label, raw="__RAW__", limit=f"{column.min_value:g}")
-        out.append(Check(label, f"{value} < {column.min_value}", _fill(template, shown)))
+        out.append(Check(label, f"{value} < {column.min_value}{finite}", _fill(template, shown)))
     if column.max_value is not None:
         template = message("above", lang, col=label, raw="__RAW__", limit=f"{column.max_value:g}")
-        out.append(Check(label, f"{value} > {column.max_value}", _fill(template, shown)))
+        out.append(Check(label, f"{value} > {column.max_value}{finite}", _fill(template, shown)))
     if column.kind in (Kind.DATE, Kind.TIMESTAMP):
         if not plan.table.future_dates_allowed:
             limit = f"DATE '{plan.today.isoformat()}' + INTERVAL {plan.future_tolerance_days + 1} DAY"

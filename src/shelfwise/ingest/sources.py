@@ -20,7 +20,6 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from shelfwise.ingest.detect import Dialect
 from shelfwise.ingest.errors import IngestError
@@ -98,6 +97,11 @@ class RawSource:
         return self.scan_sql
 
 
+# A line may hold up to 8 MB (long free text). DuckDB's read buffer defaults to 16 lines' worth, 128 MB per thread,
+# which alone would set a small file's memory; two lines' worth reads as fast.
+_LINE_LIMITS = f"max_line_size={8 * 1024 * 1024}, buffer_size={16 * 1024 * 1024}"
+
+
 def csv_source(
     file: Path, read_path: Path, dialect: Dialect, encoding: str, gzipped: bool, load_tag: str
 ) -> RawSource:
@@ -110,7 +114,7 @@ def csv_source(
         f"delim={sql_string(dialect.delimiter)}", "quote='\"'", "escape='\"'", "header=true",
         f"skip={dialect.skip_lines}", "auto_detect=false", f"columns={columns}", "store_rejects=true",
         f"rejects_table='{rejects}'", f"rejects_scan='{rejects}_scan'", f"encoding='{duck_encoding}'",
-        f"compression='{'gzip' if gzipped else 'none'}'", "null_padding=false", "max_line_size=8388608",
+        f"compression='{'gzip' if gzipped else 'none'}'", "null_padding=false", _LINE_LIMITS,
         "strict_mode=true", "allow_quoted_nulls=false",
     ]
     scan = f"read_csv({sql_string(str(read_path))}, {', '.join(options)})"
@@ -215,6 +219,8 @@ def excel_source(con: duckdb.DuckDBPyConnection, file: Path, header_score, load_
     first_line = (start[0] if start else 0) + header_index + 2  # calamine leaves out the empty rows on top
     columns["_rn"] = list(range(1, len(data) + 1))
     keep = [i for i, r in enumerate(data) if any(c not in ("", None) for c in r)]
+    import pyarrow as pa  # here, not with the module: it would add a tenth of a second to every command's start
+
     arrow = pa.table({k: [v[i] for i in keep] for k, v in columns.items()})
     view = f"excel_{load_tag}"
     con.register(view, arrow)
@@ -256,7 +262,7 @@ def jsonl_source(con: duckdb.DuckDBPyConnection, file: Path, gzipped: bool, enco
     lines = (
         f"(SELECT line, row_number() OVER () AS _ln FROM read_csv({path}, columns={{'line': 'VARCHAR'}}, "
         "delim='\x1f', quote='', escape='', header=false, auto_detect=false, "
-        f"compression='{'gzip' if gzipped else 'none'}', encoding='{encoding}', max_line_size=8388608, "
+        f"compression='{'gzip' if gzipped else 'none'}', encoding='{encoding}', {_LINE_LIMITS}, "
         "strict_mode=false))"
     )
     keys: list[str] = []
