@@ -87,8 +87,20 @@ def build_plan(
     con: duckdb.DuckDBPyConnection, source: RawSource, table: Table, positions: dict[str, int], *,
     language: str, today: date, future_tolerance_days: int, default_store_id: str,
 ) -> ParsePlan:
-    """Detect each column's format on a sample of the file."""
-    sample_sql = f"(SELECT * FROM {source.select(numbered=False)} LIMIT 20000)"
+    """Detect each column's format on a sample of the file (read once: each detection query scans it)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE format_sample AS SELECT * FROM {source.select(numbered=False)} "
+                "LIMIT 20000")
+    try:
+        return _plan_on_sample(con, "format_sample", source, table, positions, language=language, today=today,
+                               future_tolerance_days=future_tolerance_days, default_store_id=default_store_id)
+    finally:
+        con.execute("DROP TABLE IF EXISTS format_sample")
+
+
+def _plan_on_sample(
+    con: duckdb.DuckDBPyConnection, sample_sql: str, source: RawSource, table: Table, positions: dict[str, int], *,
+    language: str, today: date, future_tolerance_days: int, default_store_id: str,
+) -> ParsePlan:
     file_decimal = _file_decimal(con, sample_sql, table, positions, source)
     plans = []
     for column in table.columns:
