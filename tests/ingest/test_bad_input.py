@@ -255,6 +255,30 @@ def test_brazilian_thousands_currency_and_accounting_negatives(files, load, sql)
     ]
 
 
+def test_a_clean_export_is_typed_by_the_csv_reader_with_the_same_values(files, load, sql):
+    text = "data;produto;quantidade;valor\n05/01/2026;P1;1.000;1.234,56\n05/01/2026;P2; 12,5 ;-7,25\n" \
+        "05/01/2026;P3;1e3;1.234.567,8\n05/01/2026;P4;0,050;\n"
+    result = load(write(files / "vendas.csv", text))
+    assert result.details.get("numbers") == "typed by the CSV reader"
+    assert sql("SELECT product_id, units, revenue FROM sales ORDER BY product_id") == [
+        ("P1", 1000.0, 1234.56), ("P2", 12.5, -7.25), ("P3", 1000.0, 1234567.8), ("P4", 0.05, None),
+    ]
+
+
+@pytest.mark.parametrize("bad", ["1.5", "12.50,3", "1234.567", ".123", "NaN", "abc", "R$ 2,00"])
+def test_a_cell_the_csv_reader_would_misread_sends_the_file_to_the_full_reading(files, load, sql, quarantined, bad):
+    text = f"data;produto;quantidade;valor\n05/01/2026;P1;1;1.234,56\n05/01/2026;P2;2;{bad}\n"
+    result = load(write(files / "vendas.csv", text))
+    assert "numbers" not in result.details
+    expected = {"NaN": None, "R$ 2,00": 2.0}  # a null marker, and currency: read; the others are refused
+    if bad in expected:
+        assert sql("SELECT product_id, revenue FROM sales ORDER BY 1") == [("P1", 1234.56), ("P2", expected[bad])]
+    else:
+        reason = f"valor (revenue): '{bad}' não é um número"
+        assert [row[:3] for row in quarantined(result)] == [(3, "valor (revenue)", reason)]
+        assert sql("SELECT product_id, revenue FROM sales") == [("P1", 1234.56)]
+
+
 def test_us_thousands_in_a_comma_file_and_a_contradicting_separator(files, load, sql, quarantined):
     text = 'date,product,units,revenue\n2026-01-05,P1,1,"1,234.56"\n2026-01-05,P2,2,10.50\n2026-01-05,P3,3,"10,5"\n'
     result = load(write(files / "sales.csv", text))

@@ -59,6 +59,7 @@ class ColumnPlan:
     header: str
     number_decimal: str = "."
     time_formats: tuple[str, ...] = ()
+    native: bool = False  # the raw column is already typed by DuckDB's CSV reader
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,8 @@ def _cell_text(plan: ColumnPlan) -> str:
     """
     if plan.raw is None:
         return "NULL"
+    if plan.native:
+        return f"CAST({plan.raw} AS VARCHAR)"
     markers = ", ".join(sql_string(marker) for marker in NULL_MARKERS)
     longest = max(len(marker) for marker in NULL_MARKERS)
     marked = f"CASE WHEN length(_u) <= {longest} AND _u IN ({markers}) THEN NULL ELSE _u END"
@@ -223,7 +226,7 @@ def _fast_value(plan: ColumnPlan) -> str | None:
     `IN` (nor `list_contains`, rewritten to `IN`): DuckDB plans a long `IN` list as a join, costlier than the test.
     """
     raw, kind = plan.raw, plan.column.kind
-    if raw is None:
+    if raw is None or plan.native:
         return None
     markers = "[" + ", ".join(sql_string(marker) for marker in NULL_MARKERS) + "]"
     longest = max(len(marker) for marker in NULL_MARKERS)
@@ -235,8 +238,7 @@ def _fast_value(plan: ColumnPlan) -> str | None:
         return f"CASE WHEN NOT ({odd}) THEN {raw} END"
     if kind in (Kind.NUMBER, Kind.INTEGER):
         number = f"coalesce({_plain_number(raw, plan.number_decimal)}, {_grouped_number(raw, plan.number_decimal)})"
-        # `inf`, `nan` and `1e999` read as non-finite numbers; the rules refuse them (see `_unread`)
-        return number if kind == Kind.NUMBER else _finite(number, kind)
+        return _finite(number, kind)  # `NaN` is a null marker, for the full reading to say
     if kind == Kind.BOOLEAN:
         return _boolean(raw)
     if kind in (Kind.DATE, Kind.TIMESTAMP):
@@ -250,6 +252,8 @@ def _full_value(plan: ColumnPlan, default: str | None) -> str:
         if default is not None:
             return f"CAST({sql_string(default)} AS VARCHAR)"
         return f"CAST(NULL AS {plan.column.sql_type})"
+    if plan.native:
+        return plan.raw
     text = _cell_text(plan)
     kind = plan.column.kind
     if kind == Kind.ID:

@@ -69,6 +69,57 @@ class FileDigest:
         return self.newlines + (0 if self.ends_with_newline else 1)
 
 
+class GroupingCheck:
+    """Whether every `thousands` mark in a file stands between digit groups, as in `1.234.567`; on a thread.
+
+    DuckDB's typed CSV reader drops the thousands mark wherever it is, so `1.5` in a decimal-comma file reads as 15.
+    A file whose marks are all well placed (one to three digits before, exactly three after) cannot be misread that
+    way, whichever column they are in; a mark anywhere else, even in a text column, says: do not trust that reader.
+    """
+
+    def __init__(self, path: Path, thousands: str) -> None:
+        self._path = path
+        self._mark = ord(thousands)
+        self.well_formed = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import numpy as np  # here, not with the module: only large typed loads need it
+
+        block, edge = 8 * 1024 * 1024, 4
+        carried = b"\n" * edge  # what comes before the first byte counts as a line break
+        with self._path.open("rb") as stream:
+            while True:
+                chunk = stream.read(block)
+                last = len(chunk) < block
+                # `carried` holds the previous chunk's last 2*edge bytes: marks in its first half were checked there
+                data = np.frombuffer(carried + chunk + (b"\n" * edge if last else b""), dtype=np.uint8)
+                marks = np.flatnonzero(data == self._mark)
+                marks = marks[(marks >= edge) & (marks < data.size - edge)]
+                if marks.size and not self._well_placed(np, data, marks):
+                    return
+                if last:
+                    break
+                carried = (carried + chunk)[-2 * edge:]
+        self.well_formed = True
+
+    @staticmethod
+    def _well_placed(np, data, marks) -> bool:
+        def digit(offset: int):
+            byte = data[marks + offset]
+            return (byte >= 48) & (byte <= 57)
+
+        after = digit(1) & digit(2) & digit(3) & ~digit(4)
+        before = digit(-1) & ~(digit(-2) & digit(-3) & digit(-4))
+        return bool((after & before).all())
+
+    def wait(self) -> bool:
+        """Block until checked; whether every mark is well placed."""
+        self._thread.join()
+        return self.well_formed
+
+
 @dataclass
 class RawSource:
     """A file's rows as text columns c0..cN, with how to number them and where structural rejects went."""
@@ -103,26 +154,32 @@ _LINE_LIMITS = f"max_line_size={8 * 1024 * 1024}, buffer_size={16 * 1024 * 1024}
 
 
 def csv_source(
-    file: Path, read_path: Path, dialect: Dialect, encoding: str, gzipped: bool, load_tag: str
+    file: Path, read_path: Path, dialect: Dialect, encoding: str, gzipped: bool, load_tag: str,
+    types: dict[str, str] | None = None, typed_options: tuple[str, ...] = (), keep_rejects: bool = True,
 ) -> RawSource:
-    """A CSV read by DuckDB with every column as text and malformed rows sent to a rejects table."""
+    """A CSV read by DuckDB with every column as text, and malformed rows sent to a rejects table.
+
+    `types` reads some columns typed instead, with `typed_options` (decimal separator, date format); without
+    `keep_rejects` the first malformed row or unreadable cell stops the read with an error.
+    """
     names = [f"c{i}" for i in range(len(dialect.header))]
-    columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
+    columns = "{" + ", ".join(f"'{n}': '{(types or {}).get(n, 'VARCHAR')}'" for n in names) + "}"
     rejects = f"rejects_{load_tag}"
     duck_encoding = "utf-8" if encoding in ("utf-8", "cp1252") else encoding
     options = [
         f"delim={sql_string(dialect.delimiter)}", "quote='\"'", "escape='\"'", "header=true",
-        f"skip={dialect.skip_lines}", "auto_detect=false", f"columns={columns}", "store_rejects=true",
-        f"rejects_table='{rejects}'", f"rejects_scan='{rejects}_scan'", f"encoding='{duck_encoding}'",
+        f"skip={dialect.skip_lines}", "auto_detect=false", f"columns={columns}", f"encoding='{duck_encoding}'",
         f"compression='{'gzip' if gzipped else 'none'}'", "null_padding=false", _LINE_LIMITS,
-        "strict_mode=true", "allow_quoted_nulls=false",
+        "strict_mode=true", "allow_quoted_nulls=false", *typed_options,
     ]
+    if keep_rejects:
+        options += ["store_rejects=true", f"rejects_table='{rejects}'", f"rejects_scan='{rejects}_scan'"]
     scan = f"read_csv({sql_string(str(read_path))}, {', '.join(options)})"
     if len(names) == 1:  # a blank line is no record, but DuckDB reads one as NULL when there is a single column
         scan = f"(SELECT * FROM {scan} WHERE c0 IS NOT NULL)"
     return RawSource(
         file=file, header=dialect.header, scan_sql=scan, first_data_line=dialect.skip_lines + 2,
-        numbered=False, rejects_table=rejects, csv_dialect=dialect, csv_encoding=encoding,
+        numbered=False, rejects_table=rejects if keep_rejects else None, csv_dialect=dialect, csv_encoding=encoding,
     )
 
 
