@@ -96,12 +96,11 @@ def load_file(
         writer = _Writer(con, tag, load_id, direct=bool(contract.summed) and not source.numbered)
         started = datetime.now()
         staged = source
-        typed = _typed_write(con, path, source, plan, writer, digest, tag) if writer.direct else None
-        if typed is None:
-            con.execute("BEGIN TRANSACTION")
+        con.execute("BEGIN TRANSACTION")
         try:
-            if typed:
-                staged, plan, source = typed, dataclasses.replace(plan, columns=_native_columns(plan)), typed
+            if writer.direct and (typed := _typed_write(con, path, source, plan, writer, digest, tag)):
+                staged, plan = typed
+                source = staged
             else:
                 staged, plan, source = _write_rows(con, settings, mapping, path, source, plan, writer, Path(scratch))
             result.details = {"format": source.details.get("format", "csv"), **source.details,
@@ -138,19 +137,20 @@ def _native_columns(plan: ParsePlan) -> tuple[ColumnPlan, ...]:
 def _typed_write(
     con: duckdb.DuckDBPyConnection, path: Path, source: RawSource, plan: ParsePlan, writer: _Writer,
     digest: FileDigest, tag: str,
-) -> RawSource | None:
+) -> tuple[RawSource, ParsePlan] | None:
     """Write a summed table's CSV through DuckDB's typed reader, if that gives exactly what the full reading gives.
 
     Typing numbers in the CSV reader costs a fraction of doing it in SQL, but the reader differs from
     the full reading: it reads `1.5` as fifteen in a decimal-comma file (see `GroupingCheck`), `NaN` as a number
-    rather than a null marker, and cannot say why a cell is bad. So it runs in its own transaction without a
+    rather than a null marker, and cannot say why a cell is bad. So it runs without a
     rejects table, the first unreadable cell or line stops it, and its rows are kept only when every line of the
-    file became an accepted row and every thousands mark is well placed. Then the transaction stays open for the
-    rest of the load and the typed source is returned; otherwise it is rolled back (None) and the file is read
-    as text. Clean machine exports, the large files, take the typed path; a messy file pays for the attempt up to
-    its first bad cell.
+    file became an accepted row and every thousands mark is well placed; then the typed source and plan are
+    returned. Otherwise the open transaction is rolled back and begun again (None), and the file is read as text.
+    Clean machine exports, the large files, take the typed path; a messy file pays for the attempt up to its first
+    bad cell.
     """
-    native = {p.raw: p for p in _native_columns(plan) if p.native}
+    typed_plan = dataclasses.replace(plan, columns=_native_columns(plan))
+    native = {p.raw: p for p in typed_plan.columns if p.native}
     if (not native or source.csv_dialect is None or source.details.get("gzip") == "true"
             or source.csv_encoding != "utf-8"):
         return None
@@ -161,17 +161,16 @@ def _typed_write(
                        typed_options=tuple(options), keep_rejects=False)
     typed.details.update(source.details, numbers="typed by the CSV reader")
     grouping = GroupingCheck(path, ".") if decimal == "," else None
-    con.execute("BEGIN TRANSACTION")
     try:
-        writer.write(typed, dataclasses.replace(plan, columns=_native_columns(plan)))
+        writer.write(typed, typed_plan)
+        every_line = digest.wait().physical_lines == source.first_data_line - 1 + writer.written
+        if every_line and (grouping is None or grouping.wait()):
+            return typed, typed_plan
     except duckdb.Error:
-        con.execute("ROLLBACK")
-        con.execute("RESET preserve_insertion_order")
-        return None
-    every_line = digest.wait().physical_lines == source.first_data_line - 1 + writer.written
-    if every_line and (grouping is None or grouping.wait()):
-        return typed
+        pass  # the first cell or line the typed reader refused
     con.execute("ROLLBACK")
+    con.execute("RESET preserve_insertion_order")
+    con.execute("BEGIN TRANSACTION")
     return None
 
 
