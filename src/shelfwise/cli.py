@@ -273,3 +273,9 @@ def _print_frame(frame, output_format: str) -> None:
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+from shelfwise.cli_privacy import audit_app, privacy_app  # noqa: E402 - they use the helpers above
+
+app.add_typer(privacy_app, name="privacy")
+app.add_typer(audit_app, name="audit")

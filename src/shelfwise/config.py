@@ -72,6 +72,64 @@ class IngestSettings:
         object.__setattr__(self, "mode", modes)
 
 
+DEFAULT_RETENTION_DAYS: dict[str, int] = {
+    "transactions": 1825, "visits": 365, "feedback": 730, "subscriptions": 1825, "quarantine": 180,
+    "customers": 1825,
+}
+"""Days kept per table; customers counts days without any activity (receipt, subscription or new record)."""
+
+DEFAULT_LEGAL_BASES: dict[str, str] = {
+    "analytics": "legitimate_interest", "marketing_contact": "consent", "partner_offer": "consent",
+}
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    """How personal data is protected (LGPD): the key, the vault, the audit log, retention and legal bases."""
+
+    key_file: str = _setting(
+        "privacy.key", "File with the secret key that encrypts the vault and keys the pseudonyms, used when "
+        "SHELFWISE_PRIVACY_KEY is not set; created (mode 0600) on first use. In production keep it outside the "
+        "workspace (an absolute path on another volume, or the environment variable).",
+    )
+    vault: str = _setting("vault.duckdb", "Encrypted vault of raw personal data, apart from the warehouse.")
+    audit_log: str = _setting("audit.log", "Append-only, hash-chained log of privacy operations and personal-data "
+                              "reads.")
+    controller: str = _setting("", "Controller (controlador) named in the record of processing and in receipts.")
+    dpo_contact: str = _setting("", "Contact of the encarregado (DPO) named in the record of processing and receipts.")
+    answer_days: int = _setting(15, "Days within which a data-subject request must be answered (LGPD Art. 19).")
+    retention: dict[str, int] = field(default=None, metadata={"help": (  # type: ignore[assignment]
+        "Days each table keeps rows, by their date (customers: days without activity); 0 keeps them forever. "
+        "'shelfwise privacy retention' purges what expired."
+    )})
+    legal_basis: dict[str, str] = field(default=None, metadata={"help": (  # type: ignore[assignment]
+        "Legal basis (LGPD Art. 7) per purpose: consent, legitimate_interest, contract, legal_obligation."
+    )})
+    recipients: dict[str, str] = field(default=None, metadata={"help": (  # type: ignore[assignment]
+        "Who receives personal data outside the controller (name = what and why), for the record of processing."
+    )})
+
+    def __post_init__(self) -> None:
+        retention = DEFAULT_RETENTION_DAYS | {k: int(v) for k, v in (self.retention or {}).items()}
+        for name in retention:
+            if name not in TABLES and name != "quarantine":
+                raise ConfigError(f"[privacy.retention] names unknown table '{name}'; expected one of: "
+                                  f"{', '.join([*TABLES, 'quarantine'])}")
+        bases = DEFAULT_LEGAL_BASES | dict(self.legal_basis or {})
+        for purpose, basis in bases.items():
+            if purpose not in DEFAULT_LEGAL_BASES:
+                raise ConfigError(f"[privacy.legal_basis] names unknown purpose '{purpose}'; expected one of: "
+                                  f"{', '.join(DEFAULT_LEGAL_BASES)}")
+            if basis not in LEGAL_BASES:
+                raise ConfigError(f"[privacy.legal_basis] {purpose} = '{basis}' is not one of {', '.join(LEGAL_BASES)}")
+        object.__setattr__(self, "retention", retention)
+        object.__setattr__(self, "legal_basis", bases)
+        object.__setattr__(self, "recipients", dict(self.recipients or {}))
+
+
+LEGAL_BASES = ("consent", "legitimate_interest", "contract", "legal_obligation")
+
+
 @dataclass(frozen=True)
 class Settings:
     """All settings of a workspace."""
@@ -79,6 +137,7 @@ class Settings:
     workspace: WorkspaceSettings = field(default_factory=WorkspaceSettings)
     warehouse: WarehouseSettings = field(default_factory=WarehouseSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
 
 class ConfigError(ValueError):
@@ -139,16 +198,19 @@ def render_default_toml() -> str:
     for section_field in fields(Settings):
         section = getattr(defaults, section_field.name)
         lines.append(f"[{section_field.name}]")
+        tables = []
         for setting in fields(section):
-            lines.append(f"# {setting.metadata['help']}")
             value = getattr(section, setting.name)
             if isinstance(value, dict):
+                tables.append((setting, value))
                 continue
+            lines.append(f"# {setting.metadata['help']}")
             lines.append(f"{setting.name} = {_toml_value(value)}")
         lines.append("")
-        if section_field.name == "ingest":
-            lines.append("[ingest.mode]")
-            lines.extend(f'{name} = "{mode}"' for name, mode in defaults.ingest.mode.items())
+        for setting, value in tables:
+            lines.append(f"# {setting.metadata['help']}")
+            lines.append(f"[{section_field.name}.{setting.name}]")
+            lines.extend(f"{name} = {_toml_value(item)}" for name, item in value.items())
             lines.append("")
     return "\n".join(lines)
 

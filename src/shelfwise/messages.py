@@ -44,6 +44,32 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Done. Try:\n  shelfwise -w {root} tables\n  shelfwise -w {root} quality\n"
               "  shelfwise -w {root} sql \"SELECT store_id, sum(units) FROM sales GROUP BY ALL\"",
     },
+    "privacy.access": {
+        "pt": "Solicitação {request} ({status}): respondida em {answered}, prazo {due}. Tabelas com a pessoa: {tables}",
+        "en": "Request {request} ({status}): answered at {answered}, due {due}. Tables holding the person: {tables}",
+    },
+    "privacy.erase_confirm": {
+        "pt": "Apagar esta pessoa de todo o workspace? Não há como desfazer",
+        "en": "Erase this person from the whole workspace? This cannot be undone",
+    },
+    "privacy.erased": {
+        "pt": "Solicitação {request} ({status}): {records} cadastro(s) no cofre, {rows} linha(s) em tabelas, "
+              "{files} arquivo(s) limpos, {tombstones} lápide(s). Recibo:",
+        "en": "Request {request} ({status}): {records} vault record(s), {rows} table row(s), {files} file(s) "
+              "cleaned, {tombstones} tombstone(s). Receipt:",
+    },
+    "privacy.consent": {
+        "pt": "Consentimento para {purpose} {state} em {records} cadastro(s)",
+        "en": "Consent for {purpose} {state} on {records} record(s)",
+    },
+    "privacy.retention": {"pt": "Retenção: {rows} linha(s) expiradas removidas",
+                          "en": "Retention: {rows} expired row(s) purged"},
+    "privacy.retention_dry": {"pt": "Retenção (simulação): {rows} linha(s) seriam removidas",
+                              "en": "Retention (dry run): {rows} row(s) would be purged"},
+    "audit.ok": {"pt": "Log de auditoria íntegro: {entries} registro(s); último hash {head}",
+                 "en": "Audit log intact: {entries} entries; last hash {head}"},
+    "audit.broken": {"pt": "Log de auditoria ADULTERADO: {problems} problema(s) em {entries} registro(s)",
+                     "en": "Audit log TAMPERED WITH: {problems} problem(s) in {entries} entries"},
 }
 
 

@@ -52,6 +52,27 @@ class LoadMode(StrEnum):
     REPLACE_PERIOD = "replace-period"
 
 
+class Treatment(StrEnum):
+    """What happens to a personal column on its way into the warehouse (see `shelfwise.privacy`)."""
+
+    VAULT = "vault"
+    """The raw value is kept only in the encrypted vault; analytics tables hold its pseudonym."""
+    PSEUDONYM = "pseudonym"
+    """Analytics tables hold its pseudonym and the raw value is not kept at all (data minimisation)."""
+    MASKED = "masked"
+    """Free text: CPF, CNPJ, e-mail addresses and phone numbers inside it are masked before it is stored."""
+
+
+@dataclass(frozen=True)
+class Personal:
+    """The LGPD classification of a column: its data category, its treatment, how its identifier is normalised."""
+
+    category: str
+    treatment: Treatment
+    identifier: str = ""
+    """Normalisation before the keyed hash: name, email, phone, document, date or token (see `privacy.pseudonyms`)."""
+
+
 @dataclass(frozen=True)
 class Column:
     """One canonical column: its parse kind, whether it is required, and its header aliases."""
@@ -60,7 +81,7 @@ class Column:
     kind: Kind
     required: bool = False
     aliases: tuple[str, ...] = ()
-    personal: bool = False
+    personal: Personal | None = None
     min_value: float | None = None
     max_value: float | None = None
     references: str | None = None
@@ -69,6 +90,13 @@ class Column:
     def sql_type(self) -> str:
         """The DuckDB type this column is stored as."""
         return SQL_TYPES[self.kind]
+
+    @property
+    def stored_type(self) -> str:
+        """The type the warehouse keeps it as: a pseudonym is text, whatever the raw value was."""
+        if self.personal and self.personal.treatment != Treatment.MASKED:
+            return "VARCHAR"
+        return self.sql_type
 
 
 @dataclass(frozen=True)
@@ -84,6 +112,8 @@ class Table:
     future_dates_allowed: bool = False
     description: str = ""
     defaults: dict[str, str] = field(default_factory=dict)
+    derived: tuple[Column, ...] = ()
+    """Columns the warehouse adds, computed from personal ones that it does not keep (e.g. age band)."""
 
     def column(self, name: str) -> Column:
         """The column called `name`."""
@@ -98,6 +128,16 @@ class Table:
     def column_names(self) -> tuple[str, ...]:
         """Names of all canonical columns, in contract order."""
         return tuple(c.name for c in self.columns)
+
+    @property
+    def stored_columns(self) -> tuple[Column, ...]:
+        """The columns of its warehouse table: the contract's, then the derived ones."""
+        return self.columns + self.derived
+
+    @property
+    def personal_columns(self) -> tuple[Column, ...]:
+        """Its columns that hold personal data."""
+        return tuple(c for c in self.columns if c.personal)
 
 
 def normalize_name(text: str) -> str:
@@ -226,12 +266,15 @@ TABLES: dict[str, Table] = {
         columns=(
             replace(_CUSTOMER, required=True, references=None),
             _c("name", Kind.TEXT, "nome", "nome_completo", "nome_cliente", "full_name", "customer_name",
-               personal=True),
-            _c("email", Kind.TEXT, "e_mail", "email_cliente", "endereco_email", personal=True),
-            _c("phone", Kind.TEXT, "telefone", "celular", "fone", "whatsapp", "tel", "mobile", personal=True),
-            _c("document", Kind.TEXT, "cpf", "cnpj", "cpf_cnpj", "documento", "doc", "tax_id", personal=True),
+               personal=Personal("identification", Treatment.VAULT, "name")),
+            _c("email", Kind.TEXT, "e_mail", "email_cliente", "endereco_email",
+               personal=Personal("contact", Treatment.VAULT, "email")),
+            _c("phone", Kind.TEXT, "telefone", "celular", "fone", "whatsapp", "tel", "mobile",
+               personal=Personal("contact", Treatment.VAULT, "phone")),
+            _c("document", Kind.TEXT, "cpf", "cnpj", "cpf_cnpj", "documento", "doc", "tax_id",
+               personal=Personal("identification", Treatment.VAULT, "document")),
             _c("birth_date", Kind.DATE, "data_nascimento", "nascimento", "dt_nascimento", "data_nasc",
-               "aniversario", "birthday", "dob", personal=True),
+               "aniversario", "birthday", "dob", personal=Personal("demographic", Treatment.VAULT, "date")),
             _c("gender", Kind.TEXT, "genero", "sexo"),
             _c("city", Kind.TEXT, "cidade", "municipio"),
             _c("state", Kind.TEXT, "uf", "estado"),
@@ -240,6 +283,7 @@ TABLES: dict[str, Table] = {
             _c("created_at", Kind.TIMESTAMP, "data_cadastro", "cadastro", "dt_cadastro", "criado_em",
                "created", "signup_date"),
         ),
+        derived=(_c("age_band", Kind.TEXT),),
     ),
     "transactions": Table(
         name="transactions",
@@ -257,7 +301,7 @@ TABLES: dict[str, Table] = {
             _c("amount", Kind.NUMBER, "valor", "valor_total", "total", "valor_compra", "value", required=True),
             _CUSTOMER,
             _c("card_token", Kind.TEXT, "cartao", "token_cartao", "cartao_mascarado", "card", "card_hash",
-               "num_cartao", "token", personal=True),
+               "num_cartao", "token", personal=Personal("financial", Treatment.PSEUDONYM, "token")),
             _STORE,
             _PRODUCT,
             _c("quantity", Kind.NUMBER, "quantidade", "qtd", "qtde", "qty"),
@@ -276,7 +320,8 @@ TABLES: dict[str, Table] = {
             _c("timestamp", Kind.TIMESTAMP, "data_hora", "datahora", "data", "entrada", "hora_entrada",
                "datetime", "inicio", required=True),
             _c("visitor_id", Kind.ID, "visitante", "id_visitante", "mac", "mac_hash", "dispositivo",
-               "device_id", "visitor", "id_dispositivo", required=True, personal=True),
+               "device_id", "visitor", "id_dispositivo", required=True,
+               personal=Personal("device", Treatment.PSEUDONYM, "token")),
             _c("source", Kind.TEXT, "origem", "fonte", "canal", "tipo", required=True),
             _STORE,
             _c("dwell_minutes", Kind.NUMBER, "permanencia", "permanencia_min", "tempo_permanencia", "dwell",
@@ -336,7 +381,7 @@ TABLES: dict[str, Table] = {
             _c("timestamp", Kind.TIMESTAMP, "data_hora", "datahora", "data", "date", "created_at", "dt",
                required=True),
             _c("text", Kind.TEXT, "texto", "comentario", "mensagem", "avaliacao", "review", "comment",
-               "message", "opiniao", required=True),
+               "message", "opiniao", required=True, personal=Personal("free_text", Treatment.MASKED)),
             _c("source", Kind.TEXT, "origem", "fonte", "canal", "channel"),
             _c("language", Kind.TEXT, "idioma", "lingua", "lang"),
             _PRODUCT,

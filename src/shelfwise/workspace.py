@@ -1,4 +1,4 @@
-"""A workspace is one folder: `shelfwise.toml`, the DuckDB warehouse, `landing/` and `artifacts/`.
+"""A workspace is one folder: settings, warehouse, encrypted vault, audit log, `landing/` and `artifacts/`.
 
 It is found from an explicit path, else `SHELFWISE_WORKSPACE`, else the current folder; a folder without
 `shelfwise.toml` is not a workspace, and the error says how to make one.
@@ -36,6 +36,21 @@ class Workspace:
     def artifacts(self) -> Path:
         """Folder for reports, exports and models."""
         return self.root / self.settings.workspace.artifacts
+
+    @property
+    def vault_path(self) -> Path:
+        """The encrypted vault of raw personal data (see `shelfwise.privacy.vault`)."""
+        return self.root / self.settings.privacy.vault
+
+    @property
+    def audit_path(self) -> Path:
+        """The hash-chained audit log (see `shelfwise.privacy.audit`)."""
+        return self.root / self.settings.privacy.audit_log
+
+    @property
+    def key_path(self) -> Path:
+        """The privacy key file, used when SHELFWISE_PRIVACY_KEY is not set (may lie outside the workspace)."""
+        return (self.root / self.settings.privacy.key_file).expanduser()
 
     @property
     def warehouse(self) -> Warehouse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import pytest
@@ -9,6 +10,7 @@ from typer.testing import CliRunner
 
 from shelfwise.cli import app
 from shelfwise.ingest import LoadResult, ingest_files
+from shelfwise.privacy.vault import Vault
 from shelfwise.schema import TABLES
 from shelfwise.workspace import init_workspace
 
@@ -33,10 +35,10 @@ EXPECTED_QUARANTINE = [
     ("campanhas.csv", 4, "Desconto % (discount_pct)", "Desconto % (discount_pct): 150.0 está acima do máximo 100; "
                                                      "Investimento (cost): -500.0 está abaixo do mínimo 0"),
     ("clientes.csv", 3, "Data Nascimento (birth_date)",
-     "Data Nascimento (birth_date): '31/02/1990' não é uma data válida (dd/mm/yyyy)"),
+     "Data Nascimento (birth_date): '[vault]' não é uma data válida (dd/mm/yyyy)"),
     ("clientes.csv", 4, "Aceita Marketing (consent_marketing)",
      "Aceita Marketing (consent_marketing): 'talvez' não é sim/não"),
-    ("clientes.csv", 5, "Data Nascimento (birth_date)", "Data Nascimento (birth_date): 1899-01-01 é anterior a 1900"),
+    ("clientes.csv", 5, "Data Nascimento (birth_date)", "Data Nascimento (birth_date): [vault] é anterior a 1900"),
     ("estoque.csv", 4, "Saldo (on_hand)", "Saldo (on_hand): -5.0 está abaixo do mínimo 0"),
     ("lojas.csv", 5, "Código Loja (store_id)", "Código Loja (store_id): valor obrigatório ausente"),
     ("produtos.csv", 3, "product_id",
@@ -73,11 +75,11 @@ def loaded(tmp_path_factory):
         with workspace.warehouse.connect() as con:
             return con.execute(statement).fetchall()
 
-    return results, sql
+    return results, sql, workspace
 
 
 def test_brazilian_exports_load_with_no_mapping(loaded):
-    results, sql = loaded
+    results, sql, _ = loaded
     assert all(isinstance(r, LoadResult) for r in results), results
     assert {r.file.name: (r.table, r.rows_read, r.rows_accepted, r.rows_quarantined, r.rows_loaded)
             for r in results} == EXPECTED_LOADS
@@ -91,7 +93,7 @@ def test_brazilian_exports_load_with_no_mapping(loaded):
 
 
 def test_brazilian_values_survive_exactly(loaded):
-    _, sql = loaded
+    _, sql, workspace = loaded
     assert sql("SELECT product_id, name, brand, unit_cost, unit_price, shelf_life_days, _placeholder "
                "FROM products ORDER BY product_id") == [
         ("07891000100103", "Café Torrado 500g – Tradicional", "Pilão", 12.3, 18.9, 180, False),
@@ -118,15 +120,28 @@ def test_brazilian_values_survive_exactly(loaded):
         ("001", "07891000100103", 120.0, 24.0), ("001", "07891000100202", 1050.0, 0.0),
         ("002", "07891000100301", 8.5, None), ("002", "07891000100998", 10.0, 0.0),
     ]
-    assert sql("SELECT customer_id, name, birth_date, consent_marketing, created_at FROM customers ORDER BY 1") == [
-        ("000123", "José da Silva", date(1980, 3, 5), True, datetime(2024, 1, 10, 14, 30)),
-        ("000127", "Beatriz Lima", date(1995, 7, 15), False, datetime(2024, 1, 14, 18, 45)),
+    customers = sql("SELECT customer_id, name, birth_date, age_band, consent_marketing, created_at FROM customers "
+                    "ORDER BY 1")
+    assert [(c[0], c[3], c[4], c[5]) for c in customers] == [
+        ("000123", _band(date(1980, 3, 5)), True, datetime(2024, 1, 10, 14, 30)),
+        ("000127", _band(date(1995, 7, 15)), False, datetime(2024, 1, 14, 18, 45)),
     ]
+    assert all(re.fullmatch("[0-9a-f]{32}", c[1]) and re.fullmatch("[0-9a-f]{32}", c[2]) for c in customers)
+    people = Vault(workspace).read_people(None, purpose="test")
+    assert people[["customer_id", "name", "birth_date"]].values.tolist() == [
+        ["000123", "José da Silva", "1980-03-05"], ["000127", "Beatriz Lima", "1995-07-15"]]
     assert sql("SELECT campaign_id, start_date, end_date, discount_pct, cost, product_ids, store_ids "
                "FROM campaigns") == [
         ("CP01", date(2026, 2, 1), date(2026, 2, 7), 15.0, 12500.0, ["07891000100103", "07891000100202"],
          ["001", "002"]),
     ]
+
+
+def _band(born: date) -> str:
+    today = date.today()
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return next((label for upper, label in ((18, "<18"), (25, "18-24"), (35, "25-34"), (45, "35-44"),
+                                            (55, "45-54"), (65, "55-64")) if age < upper), "65+")
 
 
 def test_loading_the_folder_again_changes_nothing(brazilian_folder, workspace, load, sql):

@@ -132,11 +132,12 @@ def _master_data(con) -> None:
     # near-duplicate stores S3/S4 (no sales; city, state, region, format missing in 2 of 4 -> info)
     insert(con, "stores", [{"store_id": s, "name": n, "_load_id": "L0", "_placeholder": False}
                            for s, n in (("S3", "Loja Centro"), ("S4", "LOJA   centro"))])
-    # near-duplicate customers: C3/C4 same e-mail, C5/C6 same CPF digits
+    # near-duplicate customers: C3/C4 same e-mail, C5/C6 same CPF (the warehouse holds pseudonyms of the
+    # normalised values, so different spellings arrive equal)
     insert(con, "customers", [
         {"customer_id": c, "name": "Cliente", "email": e, "document": d, "_load_id": "L0", "_placeholder": False}
-        for c, e, d in (("C3", "Maria@Example.com ", None), ("C4", "maria@example.com", None),
-                        ("C5", None, "123.456.789-00"), ("C6", None, "12345678900"))
+        for c, e, d in (("C3", "ps-email-maria", None), ("C4", "ps-email-maria", None),
+                        ("C5", None, "ps-cpf-12345678900"), ("C6", None, "ps-cpf-12345678900"))
     ])
     # a customer created after today (within tolerance): customers.created_at 1 row in the future
     con.execute("UPDATE customers SET created_at = '2025-02-01 10:00:00' WHERE customer_id = 'C2'")

@@ -21,6 +21,7 @@ from shelfwise.ingest.errors import IngestError
 from shelfwise.ingest.headers import Mapping, read_mapping
 from shelfwise.ingest.load import LoadResult, load_file, new_load_id
 from shelfwise.ingest.sources import sql_string
+from shelfwise.privacy.ingestion import IngestPrivacy
 from shelfwise.schema import TABLES, LoadMode
 from shelfwise.workspace import Workspace
 
@@ -65,6 +66,7 @@ def ingest_files(
     target = table or mapping.table
     options = {"mapping": mapping, "mode": mode, "force": force, "today": today}
     with workspace.warehouse.connect(write=True, purpose="ingest", on_wait=on_wait) as con:
+        options["privacy"] = IngestPrivacy.open(workspace, con)
         for path in paths:
             try:
                 for member, shown in _expand(path):

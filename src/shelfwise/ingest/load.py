@@ -41,6 +41,8 @@ from shelfwise.ingest.sources import (
     sql_string,
     transcode_to_utf8,
 )
+from shelfwise.privacy.columns import stored_names, stored_select
+from shelfwise.privacy.ingestion import IngestPrivacy
 from shelfwise.schema import DIMENSIONS, TABLES, Kind, LoadMode, Table
 
 
@@ -57,6 +59,8 @@ class LoadResult:
     rows_quarantined: int = 0
     rows_loaded: int = 0
     duplicate_rows: int = 0
+    erased_rows: int = 0
+    """Rows of people erased on request: not loaded, not quarantined (see `privacy.tombstones`)."""
     unknown_ids: dict[str, int] = field(default_factory=dict)
     ignored_columns: tuple[str, ...] = ()
     details: dict[str, str] = field(default_factory=dict)
@@ -70,7 +74,8 @@ def new_load_id() -> str:
 
 def load_file(
     con: duckdb.DuckDBPyConnection, settings: Settings, path: Path, *, table: str | None, mapping: Mapping,
-    mode: str | None = None, force: bool = False, today: date | None = None, display_name: str | None = None,
+    privacy: IngestPrivacy, mode: str | None = None, force: bool = False, today: date | None = None,
+    display_name: str | None = None,
 ) -> LoadResult:
     """Load one (non-archive) file; raises IngestError when the file as a whole cannot be loaded."""
     contract = TABLES[table] if table else None
@@ -109,9 +114,14 @@ def load_file(
             if not force and (previous := _previous_load(con, digest, contract)):
                 con.execute("ROLLBACK")
                 return _unchanged(result, previous)
-            _quarantine(con, source, staged, plan, writer, result, digest)
+            _quarantine(con, source, staged, plan, writer, result, digest, privacy)
+            if contract.name == "customers":
+                privacy.seal_customers(con, writer.stage, load_id, str(result.file))
             writer.finish(contract)
+            result.erased_rows += privacy.forget_erased(con, contract, load_id)
             _resolve(con, contract, load_mode, load_id, result)
+            if contract.name == "customers":
+                privacy.record_consent(con, load_id)
             result.unknown_ids = _register_unknown_ids(con, contract, load_id)
             _record_load(con, result, digest, load_mode.value, started)
             con.execute("COMMIT")
@@ -205,15 +215,15 @@ class _Writer:
 
     def write(self, source: RawSource, plan: ParsePlan) -> None:
         """Parse and validate every row of `source` once, keeping the accepted ones."""
-        values = ", ".join(f'"v_{c}"' for c in plan.table.column_names)
         if self.direct:
             parsed = parsed_sql(plan, source.select(numbered=False))
-            extra = ", false" if plan.table.name in DIMENSIONS else ""
+            values = stored_select(plan.table, lambda c: f'"v_{c}"')
             # The table's row order carries no meaning; `load_file` resets this after a failure, once rolled back.
             self.con.execute("SET preserve_insertion_order = false")
             self.written = self.con.execute(
-                f"INSERT INTO {plan.table.name} SELECT {values}, {sql_string(self.load_id)}{extra} "
-                f"FROM {parsed} WHERE NOT ({_bad_sql(plan, source)})"
+                f"INSERT INTO {plan.table.name} ({_insert_columns(plan.table)}) SELECT {values}, "
+                f"{sql_string(self.load_id)}{_placeholder(plan.table)} FROM {parsed} "
+                f"WHERE NOT ({_bad_sql(plan, source)})"
             ).fetchone()[0]
             self.con.execute("RESET preserve_insertion_order")  # row numbers of the later passes depend on it
             return
@@ -234,12 +244,19 @@ class _Writer:
         """Move the staged rows that passed every rule into the table."""
         if self.direct:
             return
-        columns = ", ".join(f'"{c}"' for c in table.column_names)
-        extra = ", false" if table.name in DIMENSIONS else ""
+        values = stored_select(table, lambda c: f'"{c}"')
         self.con.execute(
-            f"INSERT INTO {table.name} SELECT {columns}, {sql_string(self.load_id)}{extra} FROM {self.stage} "
-            "WHERE NOT _bad"
+            f"INSERT INTO {table.name} ({_insert_columns(table)}) SELECT {values}, {sql_string(self.load_id)}"
+            f"{_placeholder(table)} FROM {self.stage} WHERE NOT _bad"
         )
+
+
+def _insert_columns(table: Table) -> str:
+    return stored_names(table) + ", _load_id" + (", _placeholder" if table.name in DIMENSIONS else "")
+
+
+def _placeholder(table: Table) -> str:
+    return ", false" if table.name in DIMENSIONS else ""
 
 
 def _bad_sql(plan: ParsePlan, source: RawSource) -> str:
@@ -368,12 +385,13 @@ def _drop(con: duckdb.DuckDBPyConnection, tag: str, *sources: RawSource) -> None
 
 def _quarantine(
     con: duckdb.DuckDBPyConnection, source: RawSource, staged: RawSource, plan: ParsePlan, writer: _Writer,
-    result: LoadResult, digest: FileDigest,
+    result: LoadResult, digest: FileDigest, privacy: IngestPrivacy,
 ) -> None:
     """Write every rejected row to quarantine, with its line, column, reasons and raw values.
 
     Three kinds: lines that could not be split into fields (from `staged`'s rejects); rows that break a rule
-    (found again in `source`, parsed by `plan`); rows superseded by a later row with the same key.
+    (found again in `source`, parsed by `plan`); rows superseded by a later row with the same key. Personal values
+    are sealed in the vault first, and rows of erased people are left out (`IngestPrivacy.seal_rejects`).
     """
     rejects = _structural_rejects(con, staged)
     records, bad = _record_counts(con, source, plan, writer, digest, len(rejects))
@@ -395,14 +413,18 @@ def _quarantine(
         if superseded:
             con.execute(f"UPDATE {writer.stage} SET _bad = true WHERE _rn IN (SELECT unnest(?))",
                         [[o for o, _, _ in superseded]])
-    if rows:
+    headers = {p.header: p.column.name for p in plan.columns if p.raw and p.header}
+    kept, erased = privacy.seal_rejects(con, plan.table, headers, [(result.load_id, *row) for row in rows],
+                                        str(result.file))
+    if kept:
         con.executemany(
             "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, now())",
-            [(result.load_id, plan.table.name, str(result.file), line, column, reason, raw)
-             for line, column, reason, raw in rows],
+            [(load_id, plan.table.name, str(result.file), line, column, reason, raw)
+             for load_id, line, column, reason, raw in kept],
         )
-    result.rows_quarantined = len(rows)
-    result.rows_accepted = result.rows_read - result.rows_quarantined
+    result.rows_quarantined = len(kept)
+    result.erased_rows += erased
+    result.rows_accepted = result.rows_read - len(rows)
 
 
 def _record_counts(

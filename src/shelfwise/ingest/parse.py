@@ -19,6 +19,7 @@ from datetime import date
 import duckdb
 
 from shelfwise.ingest.sources import RawSource, sql_string
+from shelfwise.privacy.columns import masked_sql
 from shelfwise.schema import Column, Kind, Table
 
 NULL_MARKERS = ("", "null", "NULL", "N/A", "n/a", "#N/D", "#N/A", "NaN", "nan", "None")
@@ -188,13 +189,15 @@ def parsed_sql(plan: ParsePlan, source_sql: str) -> str:
     is NULL for anything else, then by the full reading (trim, null markers, currency, accounting negatives, every
     fallback format). `coalesce` runs the full reading only on the cells the fast one left, and the full reading
     names each step with a lambda (`_let`) instead of repeating it: DuckDB's common-subexpression elimination
-    hoists a repeated expression out of the `coalesce` that guards it, onto every cell.
+    hoists a repeated expression out of the `coalesce` that guards it, onto every cell. Free text comes out with
+    its personal data masked (`privacy.columns`), so that no later step ever sees it.
     """
     values = []
     for col_plan in plan.columns:
         full = _full_value(col_plan, plan.defaults.get(col_plan.column.name))
         fast = _fast_value(col_plan)
-        values.append(f'{f"coalesce({fast}, {full})" if fast else full} AS "v_{col_plan.column.name}"')
+        value = masked_sql(col_plan.column, f"coalesce({fast}, {full})" if fast else full)
+        values.append(f'{value} AS "v_{col_plan.column.name}"')
     return f"(SELECT *, {', '.join(values)} FROM {source_sql})"
 
 

@@ -37,6 +37,18 @@ CREATE TABLE IF NOT EXISTS quality_issues (
     run_id VARCHAR, check_name VARCHAR, table_name VARCHAR, column_name VARCHAR, severity VARCHAR,
     affected_rows BIGINT, series VARCHAR, detail VARCHAR, example VARCHAR, checked_at TIMESTAMP
 );
+CREATE SEQUENCE IF NOT EXISTS privacy_seq;
+CREATE TABLE IF NOT EXISTS consent_events (
+    seq BIGINT DEFAULT nextval('privacy_seq'), customer_id VARCHAR, purpose VARCHAR, granted BOOLEAN,
+    legal_basis VARCHAR, source VARCHAR, reference VARCHAR, recorded_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS privacy_requests (
+    request_id VARCHAR PRIMARY KEY, kind VARCHAR, subject VARCHAR, received_at TIMESTAMP, answered_at TIMESTAMP,
+    due_at TIMESTAMP, status VARCHAR, summary VARCHAR
+);
+CREATE TABLE IF NOT EXISTS privacy_tombstones (
+    pseudonym VARCHAR, kind VARCHAR, request_id VARCHAR, erased_at TIMESTAMP
+);
 CREATE TABLE IF NOT EXISTS runs (
     run_id VARCHAR PRIMARY KEY, command VARCHAR, parameters VARCHAR, inputs VARCHAR, versions VARCHAR,
     status VARCHAR, message VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP
@@ -51,7 +63,7 @@ class WarehouseBusyError(RuntimeError):
 def contract_table_ddl(name: str) -> str:
     """CREATE TABLE for one input table of the contract, with lineage and placeholder columns."""
     table = TABLES[name]
-    columns = [f'"{c.name}" {c.sql_type}' for c in table.columns] + [LOAD_COLUMNS]
+    columns = [f'"{c.name}" {c.stored_type}' for c in table.stored_columns] + [LOAD_COLUMNS]
     if name in DIMENSIONS:
         columns.append(PLACEHOLDER_COLUMN)
     return f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(columns)})"
@@ -81,6 +93,31 @@ class Warehouse:
             con.execute(METADATA_DDL)
             for name in TABLES:
                 con.execute(contract_table_ddl(name))
+
+    def compact(self) -> None:
+        """Rewrite the file from its live rows only, so that deleted rows leave no bytes behind.
+
+        DuckDB reuses freed blocks but never wipes them, so an erased person's bytes can outlive the DELETE. A copy
+        of the database (`COPY FROM DATABASE`) into a new file, swapped in under the write lock, holds only what
+        is live; the spill folder goes too.
+        """
+        if not self.path.exists():
+            return
+        fresh = self.path.with_name(self.path.name + ".compacting")
+        fresh.unlink(missing_ok=True)
+        with self._lock(write=True, purpose="compact", on_wait=None):
+            con = duckdb.connect(config=self._duckdb_config())
+            try:
+                con.execute(f"ATTACH '{_quoted(self.path)}' AS live (READ_ONLY)")
+                con.execute(f"ATTACH '{_quoted(fresh)}' AS fresh")
+                con.execute("COPY FROM DATABASE live TO fresh")
+            finally:
+                con.close()
+            os.chmod(fresh, self.path.stat().st_mode & 0o777)
+            os.replace(fresh, self.path)
+            self.path.with_name(self.path.name + ".wal").unlink(missing_ok=True)
+            for spilled in self.temp_dir.glob("*") if self.temp_dir.exists() else ():
+                spilled.unlink()
 
     @contextmanager
     def connect(
@@ -160,6 +197,10 @@ class Warehouse:
         if not info:
             return "another command is reading it"
         return f"'{info.get('command')}' (pid {info.get('pid')}, since {info.get('started')})"
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def _holder(purpose: str) -> dict[str, object]:

@@ -1,0 +1,1 @@
+"""Privacy by design (LGPD)."""

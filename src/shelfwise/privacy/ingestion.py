@@ -1,0 +1,197 @@
+"""What a load does with personal data, so that none of it reaches the warehouse in clear.
+
+- Free text (feedback.text) has its CPFs, CNPJs, e-mails and phones masked in the parse itself, and identifiers
+  are written as pseudonyms, birth dates as age bands (`columns`).
+- Customer records' raw personal values are sealed into the vault before the load commits (`seal_customers`);
+  the vault is written first so that a failure can leave a sealed record without analytics rows (harmless: the
+  next load replaces it), never analytics rows without their record.
+- Rejected rows of tables with personal data keep their original content sealed in the vault; the quarantine
+  table gets them with personal values replaced by `[vault]` (`seal_rejects`).
+- Rows of erased people are not loaded (`tombstones.apply_tombstones`), nor quarantined.
+- Consent as the file states it is recorded as events per purpose; a revocation made by request stands against
+  later files, which cannot prove when the consent they show was given (`record_consent`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+import duckdb
+
+from shelfwise.config import Settings
+from shelfwise.privacy.columns import stored_sql
+from shelfwise.privacy.detect import mask_text
+from shelfwise.privacy.keys import Keys
+from shelfwise.privacy.pseudonyms import Pseudonymiser
+from shelfwise.privacy.tombstones import apply_tombstones, is_buried
+from shelfwise.privacy.vault import SEALED_COLUMNS, SealedPerson, Vault
+from shelfwise.schema import TABLES, Table, Treatment
+from shelfwise.workspace import Workspace
+
+VAULT_MARK = "[vault]"
+CONSENT_PURPOSES = ("marketing_contact", "partner_offer")
+"""Purposes whose consent the customers' consent_marketing column states."""
+
+
+@dataclass
+class IngestPrivacy:
+    """The privacy side of one ingestion run: keys installed on the connection, the vault, the consent rules."""
+
+    workspace: Workspace
+    keys: Keys
+    vault: Vault
+
+    @classmethod
+    def open(cls, workspace: Workspace, con: duckdb.DuckDBPyConnection) -> IngestPrivacy:
+        """Install the keyed hash on the warehouse connection."""
+        vault = Vault(workspace)
+        vault.keys.install(con)
+        return cls(workspace, vault.keys, vault)
+
+    @property
+    def settings(self) -> Settings:
+        """The workspace's settings."""
+        return self.workspace.settings
+
+    def seal_customers(self, con: duckdb.DuckDBPyConnection, stage: str, load_id: str, file: str) -> int:
+        """Seal the raw personal values of the staged customer records that will be stored."""
+        pseudonyms = ", ".join(stored_sql(TABLES["customers"].column(c), f'"{c}"') for c in SEALED_COLUMNS)
+        raw = ", ".join(f'CAST("{c}" AS VARCHAR)' for c in SEALED_COLUMNS)
+        rows = con.execute(
+            f"SELECT customer_id, {pseudonyms}, {raw} FROM {stage} WHERE NOT _bad AND customer_id IS NOT NULL"
+        ).fetchall()
+        width = len(SEALED_COLUMNS)
+        people = [
+            SealedPerson(row[0], dict(zip(SEALED_COLUMNS, row[1:1 + width], strict=True)),
+                         dict(zip(SEALED_COLUMNS, row[1 + width:], strict=True)))
+            for row in rows
+        ]
+        buried = self._buried_people(con, people)
+        return self.vault.store_people([p for p, gone in zip(people, buried, strict=True) if not gone],
+                                       load_id=load_id, file=file)
+
+    def _buried_people(self, con: duckdb.DuckDBPyConnection, people: list[SealedPerson]) -> list[bool]:
+        pseudonymise = Pseudonymiser(self.keys)
+        checks = [is_buried(con, "customer", pseudonymise("customer", [p.customer_id for p in people]))]
+        for column in ("document", "email", "phone"):
+            checks.append(is_buried(con, column, [p.pseudonyms.get(column) for p in people]))
+        return [any(flags) for flags in zip(*checks, strict=True)] if people else []
+
+    def seal_rejects(
+        self, con: duckdb.DuckDBPyConnection, table: Table, header_columns: dict[str, str],
+        rows: list[tuple[str, int | None, str, str, str]], file: str,
+    ) -> tuple[list[tuple[str, int | None, str, str, str]], int]:
+        """Quarantine rows (load_id, line, column, reason, raw JSON) fit to keep: personal values sealed away.
+
+        `header_columns` maps each file header to its canonical column. Returns the rows to write and how many
+        rows of erased people were left out.
+        """
+        personal = {h for h, c in header_columns.items() if table.column(c).personal}
+        if not personal:
+            return rows, 0
+        masked_headers = {h for h in personal if table.column(header_columns[h]).personal.treatment == Treatment.MASKED}
+        kept, sealed, erased = [], [], 0
+        contents = [json.loads(raw) if raw else {} for *_, raw in rows]
+        buried = self._buried_rejects(con, table, header_columns, contents)
+        for (load_id, line, column, reason, _), content, gone in zip(rows, contents, buried, strict=True):
+            if gone:
+                erased += 1
+                continue
+            safe = dict(content)
+            for key, value in content.items():
+                if not isinstance(value, str) or not value.strip():
+                    continue
+                if key == "line" or (key in personal and key not in masked_headers):
+                    safe[key] = VAULT_MARK
+                elif key in masked_headers:
+                    safe[key] = mask_text(value)[0]
+            safe_reason = _safe_reason(reason, personal - masked_headers, content)
+            if safe != content or safe_reason != reason:
+                sealed.append((load_id, table.name, file, line, {"raw": content, "reason": reason}))
+            kept.append((load_id, line, column, safe_reason, json.dumps(safe, ensure_ascii=False)))
+        self.vault.store_quarantined(sealed)
+        return kept, erased
+
+    def _buried_rejects(
+        self, con: duckdb.DuckDBPyConnection, table: Table, header_columns: dict[str, str], contents: list[dict]
+    ) -> list[bool]:
+        pseudonymise = Pseudonymiser(self.keys)
+        flags = [False] * len(contents)
+        for header, canonical in header_columns.items():
+            column = table.column(canonical)
+            kind = "customer" if canonical == "customer_id" else (
+                column.personal.identifier if column.personal and column.personal.identifier in
+                ("document", "email", "phone", "token") else None)
+            if kind is None:
+                continue
+            values = [c.get(header) if isinstance(c.get(header), str) else None for c in contents]
+            found = is_buried(con, kind, pseudonymise(kind, values))
+            flags = [a or b for a, b in zip(flags, found, strict=True)]
+        return flags
+
+    def forget_erased(self, con: duckdb.DuckDBPyConnection, table: Table, load_id: str) -> int:
+        """Drop (or dissociate) this load's rows of erased people; how many."""
+        return sum(apply_tombstones(con, [table.name], load_id).values())
+
+    def record_consent(self, con: duckdb.DuckDBPyConnection, load_id: str) -> int:
+        """Consent and legal-basis events from a customers load; how many were recorded."""
+        bases = self.settings.privacy.legal_basis
+        by_consent = [p for p in CONSENT_PURPOSES if bases.get(p) == "consent"]
+        other = [p for p in bases if p not in by_consent]
+        before = con.execute("SELECT count(*) FROM consent_events").fetchone()[0]
+        if by_consent:
+            con.execute(
+                f"""
+                INSERT INTO consent_events (customer_id, purpose, granted, legal_basis, source, reference, recorded_at)
+                SELECT c.customer_id, p.purpose, c.consent_marketing, 'consent', 'file', ?, now()
+                FROM customers c CROSS JOIN (SELECT unnest(?) AS purpose) p
+                LEFT JOIN ({latest_consent_sql()}) l ON l.customer_id = c.customer_id AND l.purpose = p.purpose
+                WHERE c._load_id = ? AND c.consent_marketing IS NOT NULL
+                  AND l.granted IS DISTINCT FROM c.consent_marketing
+                  AND NOT (coalesce(l.source = 'request' AND NOT l.granted, false))
+                """,
+                [load_id, by_consent, load_id],
+            )
+        if other:
+            con.execute(
+                f"""
+                INSERT INTO consent_events (customer_id, purpose, granted, legal_basis, source, reference, recorded_at)
+                SELECT c.customer_id, p.purpose, true, p.basis, 'file', ?, now()
+                FROM customers c CROSS JOIN (SELECT unnest(?) AS purpose, unnest(?) AS basis) p
+                LEFT JOIN ({latest_consent_sql()}) l ON l.customer_id = c.customer_id AND l.purpose = p.purpose
+                WHERE c._load_id = ? AND l.legal_basis IS DISTINCT FROM p.basis
+                """,
+                [load_id, other, [bases[p] for p in other], load_id],
+            )
+        return con.execute("SELECT count(*) FROM consent_events").fetchone()[0] - before
+
+
+_QUOTED = re.compile(r"'[^']*'")
+_DATE_OR_NUMBER = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{5,}")
+
+
+def _safe_reason(reason: str, personal_headers: set[str], content: dict) -> str:
+    """The reason with the values of personal columns taken out, whether quoted raw or shown parsed."""
+    parts = []
+    for part in reason.split("; "):
+        if any(part.startswith(header) for header in personal_headers):
+            label, _, rest = part.partition(": ")
+            part = f"{label}: {_DATE_OR_NUMBER.sub(VAULT_MARK, _QUOTED.sub(repr(VAULT_MARK), rest))}"
+        parts.append(part)
+    safe = "; ".join(parts)
+    for key in personal_headers:
+        value = content.get(key)
+        if isinstance(value, str) and value.strip():
+            safe = safe.replace(value.strip(), VAULT_MARK)
+    return mask_text(safe)[0]
+
+
+def latest_consent_sql() -> str:
+    """SQL of the current state per (customer_id, purpose): the latest event's granted, legal basis and source."""
+    return (
+        "SELECT customer_id, purpose, arg_max(granted, seq) AS granted, arg_max(legal_basis, seq) AS legal_basis, "
+        "arg_max(source, seq) AS source, max(recorded_at) AS since FROM consent_events GROUP BY customer_id, purpose"
+    )
+

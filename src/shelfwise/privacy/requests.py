@@ -1,0 +1,327 @@
+"""Data-subject requests (LGPD Art. 18): access (everything held about a person) and erasure.
+
+A request names the person by CPF, e-mail, phone or customer id. The person is every customer record reachable from
+it through a shared CPF, e-mail or phone (the same person registered twice), plus the records identity resolution
+has put under the same person when that table exists; their card tokens come from their receipts.
+
+Both kinds are recorded in `privacy_requests` with when they were received and answered (Art. 19 asks for 15 days,
+`[privacy] answer_days`), and audited under the subject's pseudonym — the raw identifier given on the command line
+is never written anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from shelfwise.privacy import audit
+from shelfwise.privacy.pseudonyms import Pseudonymiser
+from shelfwise.privacy.scrub import Mentions, fold, scrub_files
+from shelfwise.privacy.tombstones import apply_tombstones, bury, tables_with_people
+from shelfwise.privacy.vault import Vault
+from shelfwise.workspace import Workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+IDENTIFIER_KINDS = ("document", "email", "phone", "customer_id")
+
+
+class SubjectNotFound(LookupError):
+    """No record of the person in the vault, the warehouse or the quarantine."""
+
+
+@dataclass
+class Subject:
+    """One person as the workspace knows them."""
+
+    kind: str
+    pseudonym: str
+    customer_ids: set[str] = field(default_factory=set)
+    pseudonyms: dict[str, set[str]] = field(default_factory=dict)
+    records: pd.DataFrame | None = None
+    quarantined: list[tuple[str, int | None, dict]] = field(default_factory=list)
+    mentions: Mentions = field(default_factory=lambda: Mentions(None))
+
+    @property
+    def known(self) -> bool:
+        """Whether the workspace holds anything of the person."""
+        return bool(self.customer_ids or self.quarantined)
+
+
+def new_request_id(kind: str) -> str:
+    """`erase-20261123T101500-1a2b3c`."""
+    return f"{kind}-{datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def find_subject(
+    con: duckdb.DuckDBPyConnection, vault: Vault, kind: str, value: str, *, purpose: str, actor: str | None = None
+) -> Subject:
+    """Everything that identifies the person named by `kind` = `value` (`con` has the keys installed)."""
+    if kind not in IDENTIFIER_KINDS:
+        raise ValueError(f"unknown identifier '{kind}'; expected one of {', '.join(IDENTIFIER_KINDS)}")
+    pseudonymise = Pseudonymiser(vault.keys)
+    id_kind = "customer" if kind == "customer_id" else kind
+    subject = Subject(kind=kind, pseudonym=pseudonymise.one(id_kind, value) or "")
+    ids = {value.strip()} if kind == "customer_id" else vault.customer_ids(kind, [subject.pseudonym])
+    if kind != "customer_id":
+        ids |= {r[0] for r in con.execute(f'SELECT customer_id FROM customers WHERE "{kind}" = ?',
+                                          [subject.pseudonym]).fetchall()}
+    ids = _linked(con, vault, ids)
+    subject.customer_ids = {i for i in ids if i}
+    subject.records = vault.read_people(subject.customer_ids, purpose=purpose, actor=actor)
+    found = subject.records
+    subject.pseudonyms = {
+        "customer": {p for p in pseudonymise("customer", sorted(subject.customer_ids)) if p},
+        **{c: {p for p in pseudonymise(c, found[c].dropna().tolist()) if p} for c in ("document", "email", "phone")},
+        "token": {r[0] for r in con.execute(
+            "SELECT DISTINCT card_token FROM transactions WHERE customer_id IN (SELECT unnest(?)) AND "
+            "card_token IS NOT NULL", [sorted(subject.customer_ids)]).fetchall()},
+    }
+    if kind in ("document", "email", "phone"):
+        subject.pseudonyms[kind].add(subject.pseudonym)
+    subject.mentions = _mentions(pseudonymise, found, kind, value, subject.customer_ids)
+    quarantined = vault.read_quarantined(purpose=purpose, actor=actor)
+    given = Mentions.of(**{_MENTION_ARG[kind]: [_normal(pseudonymise, kind, value)]})
+    subject.quarantined = [
+        (row.load_id, None if row.line != row.line else int(row.line), row.content)
+        for row in quarantined.itertuples()
+        if subject.mentions.found(json.dumps(row.content, ensure_ascii=False))
+        or given.found(json.dumps(row.content, ensure_ascii=False))
+    ]
+    return subject
+
+
+_MENTION_ARG = {"document": "documents", "email": "emails", "phone": "phones", "customer_id": "ids"}
+
+
+def _normal(pseudonymise: Pseudonymiser, kind: str, value: str) -> str:
+    return value.strip() if kind == "customer_id" else (pseudonymise.normalised(kind, value) or value)
+
+
+def _linked(con: duckdb.DuckDBPyConnection, vault: Vault, ids: set[str]) -> set[str]:
+    """The records sharing a CPF, e-mail or phone with these, transitively, and their resolved persons' records."""
+    for _ in range(10):
+        found = vault.pseudonyms_of(ids)
+        grown = set(ids)
+        for column in ("document", "email", "phone"):
+            grown |= vault.customer_ids(column, found[column].dropna().tolist())
+        if _table_exists(con, "customer_identity"):
+            grown |= {r[0] for r in con.execute(
+                "SELECT customer_id FROM customer_identity WHERE person_id IN (SELECT person_id FROM "
+                "customer_identity WHERE customer_id IN (SELECT unnest(?)))", [sorted(grown)]).fetchall()}
+        if grown == ids:
+            break
+        ids = grown
+    return ids
+
+
+def _mentions(pseudonymise: Pseudonymiser, records: pd.DataFrame, kind: str, value: str, ids: set[str]) -> Mentions:
+    extra = {kind: [_normal(pseudonymise, kind, value)]} if kind != "customer_id" else {}
+    return Mentions.of(
+        documents=[pseudonymise.normalised("document", d) for d in records["document"].dropna()]
+        + extra.get("document", []),
+        phones=[pseudonymise.normalised("phone", p) for p in records["phone"].dropna()] + extra.get("phone", []),
+        emails=[e.strip() for e in records["email"].dropna()] + extra.get("email", []),
+        names=records["name"].dropna().tolist(),
+        ids=sorted(ids),
+    )
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0])
+
+
+def _mentioning_feedback(con: duckdb.DuckDBPyConnection, subject: Subject) -> list[tuple[Any, str]]:
+    """(rowid, text) of feedback rows whose text names the person (CPFs and the like were masked at load)."""
+    names = [fold(n) for n in subject.records["name"].dropna()] if subject.records is not None else []
+    firsts = sorted({n.split()[-1] for n in names if n.split()})
+    if not firsts:
+        return []
+    rows = con.execute(
+        "SELECT rowid, text FROM feedback WHERE list_has_any(string_split(lower(strip_accents(text)), ' '), ?)",
+        [firsts],
+    ).fetchall()
+    return [(rowid, text) for rowid, text in rows if subject.mentions.found(text)]
+
+
+@dataclass
+class Answer:
+    """What a request produced: its record, and where the files are."""
+
+    request_id: str
+    kind: str
+    subject: str
+    received_at: datetime
+    answered_at: datetime
+    due_at: datetime
+    status: str
+    summary: dict[str, Any]
+    files: list[str] = field(default_factory=list)
+
+
+def _record(con: duckdb.DuckDBPyConnection, answer: Answer) -> None:
+    con.execute(
+        "INSERT INTO privacy_requests VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [answer.request_id, answer.kind, answer.subject, answer.received_at, answer.answered_at, answer.due_at,
+         answer.status, json.dumps(answer.summary, ensure_ascii=False, default=str)],
+    )
+
+
+def _due(workspace: Workspace, received_at: datetime) -> datetime:
+    return received_at + timedelta(days=workspace.settings.privacy.answer_days)
+
+
+def access(
+    workspace: Workspace, kind: str, value: str, *, out_dir: Path | None = None, received_at: datetime | None = None,
+    actor: str | None = None,
+) -> Answer:
+    """Write everything held about the person (raw, derived, where it came from) as JSON and HTML."""
+    received = received_at or datetime.now()
+    request_id = new_request_id("access")
+    vault = Vault(workspace)
+    with workspace.warehouse.connect(write=True, purpose="privacy access") as con:
+        vault.keys.install(con)
+        subject = find_subject(con, vault, kind, value, purpose=f"access request {request_id}", actor=actor)
+        held = _held(con, subject)
+        sources = _sources(con, held)
+        consent = _rows(con, "SELECT * FROM consent_events WHERE customer_id IN (SELECT unnest(?)) ORDER BY seq",
+                        [sorted(subject.customer_ids)])
+        earlier = _rows(con, "SELECT request_id, kind, received_at, answered_at, status FROM privacy_requests "
+                        "WHERE subject = ? ORDER BY received_at", [subject.pseudonym])
+        answered = datetime.now()
+        document = {
+            "request": {"id": request_id, "kind": "access", "received_at": received, "answered_at": answered,
+                        "due_at": _due(workspace, received), "controller": workspace.settings.privacy.controller,
+                        "dpo_contact": workspace.settings.privacy.dpo_contact},
+            "subject": {"identified_by": kind, "pseudonym": subject.pseudonym},
+            "records_in_vault": _plain(subject.records),
+            "tables_held": sorted(t for t, rows in held.items() if rows),
+            "tables": held,
+            "quarantined_rows": [{"load_id": load, "line": line, **content}
+                                 for load, line, content in subject.quarantined],
+            "consent": consent,
+            "sources": sources,
+            "earlier_requests": earlier,
+        }
+        folder = out_dir or workspace.artifacts / "privacy" / "access" / request_id
+        folder.mkdir(parents=True, exist_ok=True)
+        json_path, html_path = folder / "dados_pessoais.json", folder / "dados_pessoais.html"
+        json_path.write_text(json.dumps(document, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        from shelfwise.privacy.report import access_html
+
+        html_path.write_text(access_html(document, workspace.settings.workspace.language), encoding="utf-8")
+        answer = Answer(request_id, "access", subject.pseudonym, received, answered, _due(workspace, received),
+                        "answered" if subject.known else "not_found",
+                        {"tables_held": document["tables_held"], "records": len(subject.customer_ids),
+                         "quarantined_rows": len(subject.quarantined)},
+                        [str(json_path), str(html_path)])
+        _record(con, answer)
+    audit.record(workspace.audit_path, "privacy.access", actor=actor, request_id=request_id,
+                 subject=subject.pseudonym, identified_by=kind, status=answer.status,
+                 tables_held=document["tables_held"])
+    return answer
+
+
+def _held(con: duckdb.DuckDBPyConnection, subject: Subject) -> dict[str, list[dict]]:
+    ids = sorted(subject.customer_ids)
+    held: dict[str, list[dict]] = {}
+    for table in tables_with_people(con):
+        if table in ("consent_events", "visits"):  # consent has its own section; devices need identity resolution
+            continue
+        if table == "transactions":
+            held[table] = _rows(con, "SELECT * FROM transactions WHERE customer_id IN (SELECT unnest(?)) OR "
+                                "card_token IN (SELECT unnest(?)) ORDER BY timestamp",
+                                [ids, sorted(subject.pseudonyms.get("token", set()))])
+        else:
+            held[table] = _rows(con, f'SELECT * FROM "{table}" WHERE customer_id IN (SELECT unnest(?))', [ids])
+    held["feedback"] = [{"text": text} for _, text in _mentioning_feedback(con, subject)]
+    held["quarantine"] = _rows(con, "SELECT * FROM quarantine WHERE " + _quarantine_match(), [ids, _pairs(subject)])
+    return held
+
+
+def _quarantine_match() -> str:
+    """Quarantine rows that carry one of the customer ids, or whose sealed original mentions the person."""
+    return ("(list_has_any(regexp_extract_all(raw, '\"([^\"]*)\"', 1), ?) "
+            "OR list_contains(?, load_id || ':' || coalesce(CAST(line AS VARCHAR), '')))")
+
+
+def _pairs(subject: Subject) -> list[str]:
+    return [f"{load}:{'' if line is None else line}" for load, line, _ in subject.quarantined]
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict]:
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _plain(frame: pd.DataFrame | None) -> list[dict]:
+    return [] if frame is None else json.loads(frame.to_json(orient="records", date_format="iso"))
+
+
+def _sources(con: duckdb.DuckDBPyConnection, held: dict[str, list[dict]]) -> list[dict]:
+    loads = sorted({row["_load_id"] for rows in held.values() for row in rows if row.get("_load_id")}
+                   | {row["load_id"] for row in held.get("quarantine", []) if row.get("load_id")})
+    return _rows(con, "SELECT load_id, table_name, file, file_sha256, finished_at AS loaded_at FROM loads "
+                 "WHERE load_id IN (SELECT unnest(?)) ORDER BY finished_at", [loads])
+
+
+def erase(
+    workspace: Workspace, kind: str, value: str, *, received_at: datetime | None = None, actor: str | None = None,
+) -> Answer:
+    """Remove the person everywhere, compact the storage, keep tombstones, write a receipt."""
+    received = received_at or datetime.now()
+    request_id = new_request_id("erase")
+    vault = Vault(workspace)
+    with workspace.warehouse.connect(write=True, purpose="privacy erase") as con:
+        vault.keys.install(con)
+        subject = find_subject(con, vault, kind, value, purpose=f"erasure request {request_id}", actor=actor)
+        con.execute("BEGIN TRANSACTION")
+        tombstones = bury(con, subject.pseudonyms, request_id)
+        removed = apply_tombstones(con)
+        feedback = _mentioning_feedback(con, subject)
+        for rowid, text in feedback:
+            con.execute("UPDATE feedback SET text = ? WHERE rowid = ?", [subject.mentions.redact(text), rowid])
+        quarantine = con.execute("DELETE FROM quarantine WHERE " + _quarantine_match(),
+                                 [sorted(subject.customer_ids), _pairs(subject)]).fetchone()[0]
+        con.execute("COMMIT")
+    records, sealed_rows = vault.delete(subject.customer_ids, [(load, line) for load, line, _ in subject.quarantined])
+    skip = {p.resolve() for p in (workspace.warehouse.path, workspace.vault_path, workspace.key_path,
+                                  workspace.audit_path)}
+    skip |= {p.with_name(p.name + suffix) for p in skip for suffix in (".wal", ".lock", ".head")}
+    files = scrub_files(workspace.root, subject.mentions, skip)
+    workspace.warehouse.compact()
+    vault.database.compact()
+    answered = datetime.now()
+    summary = {
+        "records_in_vault": records, "sealed_rejected_rows": sealed_rows, "rows_by_table": removed,
+        "feedback_texts_redacted": len(feedback), "quarantine_rows": quarantine, "tombstones": tombstones,
+        "files": [asdict(f) for f in files], "storage": "warehouse and vault compacted",
+    }
+    answer = Answer(request_id, "erase", subject.pseudonym, received, answered, _due(workspace, received),
+                    "erased" if subject.known else "not_found", summary)
+    with workspace.warehouse.connect(write=True, purpose="privacy erase") as con:
+        _record(con, answer)
+    receipt = workspace.artifacts / "privacy" / "receipts" / f"{request_id}.json"
+    receipt.parent.mkdir(parents=True, exist_ok=True)
+    receipt.write_text(json.dumps({
+        "request_id": request_id, "kind": "erase", "subject_pseudonym": subject.pseudonym, "identified_by": kind,
+        "received_at": received, "answered_at": answered, "due_at": answer.due_at,
+        "within_deadline": answered <= answer.due_at, "controller": workspace.settings.privacy.controller,
+        "dpo_contact": workspace.settings.privacy.dpo_contact, **summary,
+        "kept": "tombstones (pseudonyms only) so that re-ingesting old files does not bring the person back; "
+                "receipt lines without customer id or card token, for sales totals",
+    }, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    answer.files = [str(receipt)]
+    audit.record(workspace.audit_path, "privacy.erase", actor=actor, request_id=request_id,
+                 subject=subject.pseudonym, identified_by=kind, status=answer.status, records=records,
+                 rows_by_table=removed, files=len(files), tombstones=tombstones)
+    return answer
+

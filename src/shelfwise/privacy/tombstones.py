@@ -1,0 +1,94 @@
+"""Tombstones: the pseudonyms of erased people, and what every table does with rows that carry one.
+
+An erasure keeps only pseudonyms (of the customer id, CPF, e-mail, phone and card tokens), never a raw value, so
+that re-ingesting an old export cannot bring the person back: every load runs the same rules as the erasure
+itself, on its own rows, before it commits. One set of rules for both keeps them from drifting apart.
+
+What "removing a person" means per table: their customer records, subscriptions, consent events and anything
+derived about them (any other table with a customer_id) are deleted; their receipt lines stay, dissociated (no
+customer id, no card token), because sales totals are not personal data and must still add up; Wi-Fi/app
+visits go when their device pseudonym is tombstoned.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from shelfwise.privacy.pseudonyms import pseudonym_sql
+from shelfwise.schema import TABLES
+
+TOMBSTONE_KINDS = ("customer", "document", "email", "phone", "token")
+
+
+def _erased(kind: str, value: str) -> str:
+    return f"{value} IN (SELECT pseudonym FROM privacy_tombstones WHERE kind = '{kind}')"
+
+
+def _erased_customer(column: str = "customer_id") -> str:
+    return _erased("customer", pseudonym_sql("customer", column))
+
+
+_RULES: dict[str, str] = {
+    "customers": "DELETE FROM customers WHERE ({erased_customer} OR {document} OR {email} OR {phone})",
+    "transactions": "UPDATE transactions SET customer_id = NULL, card_token = NULL WHERE ({erased_customer} OR {card})",
+    "subscriptions": "DELETE FROM subscriptions WHERE {erased_customer}",
+    "visits": "DELETE FROM visits WHERE {visitor}",
+}
+
+
+def _statement(table: str) -> str:
+    template = _RULES.get(table, f'DELETE FROM "{table}" WHERE {{erased_customer}}')
+    return template.format(
+        erased_customer=_erased_customer(), document=_erased("document", "document"),
+        email=_erased("email", "email"), phone=_erased("phone", "phone"), card=_erased("token", "card_token"),
+        visitor=_erased("token", "visitor_id"),
+    )
+
+
+def tables_with_people(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every warehouse table that can hold a row about a person: the contract's, and any with a customer_id."""
+    derived = [r[0] for r in con.execute(
+        "SELECT DISTINCT table_name FROM duckdb_columns() WHERE database_name = current_database() AND "
+        "schema_name = 'main' AND column_name = 'customer_id' ORDER BY 1"
+    ).fetchall()]
+    return list(dict.fromkeys([*_RULES, *(t for t in derived if t not in TABLES or t in _RULES)]))
+
+
+def apply_tombstones(
+    con: duckdb.DuckDBPyConnection, tables: list[str] | None = None, load_id: str | None = None
+) -> dict[str, int]:
+    """Remove (or dissociate) rows of erased people; with `load_id`, only that load's rows. Rows touched per table."""
+    if not con.execute("SELECT count(*) FROM privacy_tombstones").fetchone()[0]:
+        return {}
+    touched = {}
+    for table in tables if tables is not None else tables_with_people(con):
+        if table not in _RULES and table in TABLES:
+            continue
+        statement = _statement(table)
+        if load_id is not None:
+            statement += " AND _load_id = ?"
+        count = con.execute(statement, [load_id] if load_id is not None else []).fetchone()[0]
+        if count:
+            touched[table] = count
+    return touched
+
+
+def bury(con: duckdb.DuckDBPyConnection, pseudonyms: dict[str, set[str]], request_id: str) -> int:
+    """Record tombstones (kind -> pseudonyms); returns how many were new."""
+    rows = [(p, kind, request_id) for kind, values in pseudonyms.items() for p in sorted(values) if p]
+    before = con.execute("SELECT count(*) FROM privacy_tombstones").fetchone()[0]
+    con.executemany(
+        "INSERT INTO privacy_tombstones SELECT ?, ?, ?, now() WHERE NOT EXISTS "
+        "(SELECT 1 FROM privacy_tombstones WHERE pseudonym = ? AND kind = ?)",
+        [(p, k, r, p, k) for p, k, r in rows],
+    )
+    return con.execute("SELECT count(*) FROM privacy_tombstones").fetchone()[0] - before
+
+
+def is_buried(con: duckdb.DuckDBPyConnection, kind: str, pseudonyms: list[str | None]) -> list[bool]:
+    """Whether each pseudonym is tombstoned (for rows that never reach a table, e.g. rejected ones)."""
+    buried = {r[0] for r in con.execute(
+        "SELECT pseudonym FROM privacy_tombstones WHERE kind = ? AND pseudonym IN (SELECT unnest(?))",
+        [kind, [p for p in pseudonyms if p]],
+    ).fetchall()}
+    return [p in buried for p in pseudonyms]
