@@ -7,6 +7,7 @@ quarantined (pass --allow-quarantine to treat that as success); 4 the warehouse 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -223,7 +224,20 @@ def sql(
             frame = query(con, statement)
         except duckdb.Error as error:
             _fail(f"SQL: {error}", EXIT_FAILED)
+    _audit_read(ws, "warehouse.sql", statement, rows=len(frame))
     _print_frame(frame, output_format)
+
+
+def _audit_read(ws: Workspace, action: str, text: str, **details: object) -> None:
+    """Reads that may touch pseudonymised personal data are audited (raw data is only read through the vault)."""
+    from shelfwise.privacy import audit
+    from shelfwise.privacy.detect import mask_text
+    from shelfwise.schema import TABLES
+
+    personal = [name for name, table in TABLES.items() if table.personal_columns]
+    touched = [name for name in personal if re.search(rf"\b{name}\b", text, re.IGNORECASE)]
+    if touched:
+        audit.record(ws.audit_path, action, actor="cli", tables=touched, text=mask_text(text)[0], **details)
 
 
 @app.command()
@@ -243,6 +257,7 @@ def export(
             rows = export_table(con, table, fmt, out)
         except ExportError as error:
             _fail(error, EXIT_FAILED)
+    _audit_read(ws, "warehouse.export", table, rows=rows, file=out.name)
     console.print(say("export.done", ws.settings.workspace.language, rows=rows, out=out))
 
 

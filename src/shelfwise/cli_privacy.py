@@ -174,7 +174,10 @@ def ropa(
 
 
 @privacy_app.command("requests")
-def requests_list(workspace: WorkspaceOption = None) -> None:
+def requests_list(
+    workspace: WorkspaceOption = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+) -> None:
     """Data-subject requests with when they were received, answered and due."""
     from shelfwise.cli import _print_frame, _reading
     from shelfwise.warehouse.access import query
@@ -183,7 +186,7 @@ def requests_list(workspace: WorkspaceOption = None) -> None:
     with _reading(ws) as con:
         frame = query(con, "SELECT request_id, kind, subject, received_at, answered_at, due_at, status, "
                       "answered_at <= due_at AS on_time FROM privacy_requests ORDER BY received_at")
-    _print_frame(frame, "table")
+    _print_frame(frame, output_format)
 
 
 @audit_app.command("verify")

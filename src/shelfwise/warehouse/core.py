@@ -204,7 +204,10 @@ def _quoted(path: Path) -> str:
 
 
 def _holder(purpose: str) -> dict[str, object]:
-    command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else purpose
+    """Who holds the lock, for the waiting command's message; a CPF or e-mail on the command line is masked."""
+    from shelfwise.privacy.detect import mask_text
+
+    command = mask_text(" ".join([Path(sys.argv[0]).name, *sys.argv[1:]]))[0] if sys.argv else purpose
     return {
         "pid": os.getpid(),
         "command": command or purpose,
