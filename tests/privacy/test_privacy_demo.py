@@ -196,7 +196,7 @@ def test_the_audit_chain_holds_and_detects_an_edited_line(demo):
     lines = ws.audit_path.read_text().splitlines(keepends=True)
     edited = lines[2].replace('"action":"', '"action":"x', 1)
     assert edited != lines[2]
-    ws.audit_path.write_text("".join(lines[:2] + [edited] + lines[3:]))
+    ws.audit_path.write_text("".join([*lines[:2], edited, *lines[3:]]))
     result = runner.invoke(app, ["audit", "verify", "-w", str(ws.root)])
     assert result.exit_code == 1
     assert "line 3" in result.output

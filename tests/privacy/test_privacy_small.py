@@ -165,3 +165,39 @@ def test_the_commands_answer_requests_and_refuse_an_ambiguous_person(workspace, 
         assert runner.invoke(app, ["privacy", "ropa", "-f", fmt, *w]).exit_code == 0
     assert runner.invoke(app, ["privacy", "retention", "--dry-run", *w]).exit_code == 0
     assert runner.invoke(app, ["audit", "verify", *w]).exit_code == 0
+
+
+def test_nothing_personal_gets_past_the_workspace_outbound_guard(workspace):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from shelfwise.privacy.outbound import workspace_guard
+
+    received: list[bytes] = []
+
+    class Sink(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Sink)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        guard = workspace_guard(workspace)
+        message = {"alert": "Cliente LUCIA PRADO (lucia@exemplo.com, 111.444.777-35, +55 11 99876-5432) "
+                            "reclamou; falar com Joana D'Arc Figueiredo", "store": "Loja Santos"}
+        status = guard.send_json(f"http://127.0.0.1:{server.server_port}/hook", message, channel="webhook")
+    finally:
+        server.shutdown()
+    assert status == 204
+    body = received[0].decode().lower()
+    for value in ("lucia", "prado", "joana", "figueiredo", "exemplo.com", "111.444.777-35", "11144477735",
+                  "99876-5432"):
+        assert value not in body, value
+    assert "loja santos" in body and "reclamou" in body
+    entry = json.loads(workspace.audit_path.read_text().splitlines()[-1])
+    assert entry["action"] == "outbound.send" and entry["details"]["masked"]["name"] == 2

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from shelfwise.config import Settings
 from shelfwise.privacy.columns import stored_sql
 from shelfwise.privacy.detect import mask_text
 from shelfwise.privacy.keys import Keys
+from shelfwise.privacy.outbound import name_index_rows
 from shelfwise.privacy.pseudonyms import Pseudonymiser
 from shelfwise.privacy.tombstones import apply_tombstones, is_buried
 from shelfwise.privacy.vault import SEALED_COLUMNS, SealedPerson, Vault
@@ -69,8 +71,13 @@ class IngestPrivacy:
             for row in rows
         ]
         buried = self._buried_people(con, people)
-        return self.vault.store_people([p for p, gone in zip(people, buried, strict=True) if not gone],
-                                       load_id=load_id, file=file)
+        kept = [p for p, gone in zip(people, buried, strict=True) if not gone]
+        keys: dict[str, list[str]] = {}
+        names = {p.customer_id: p.raw["name"] for p in kept if p.raw.get("name")}
+        for customer_id, pseudonym in name_index_rows(Pseudonymiser(self.keys), names):
+            keys.setdefault(customer_id, []).append(pseudonym)
+        kept = [dataclasses.replace(p, name_keys=tuple(keys.get(p.customer_id, ()))) for p in kept]
+        return self.vault.store_people(kept, load_id=load_id, file=file)
 
     def _buried_people(self, con: duckdb.DuckDBPyConnection, people: list[SealedPerson]) -> list[bool]:
         pseudonymise = Pseudonymiser(self.keys)

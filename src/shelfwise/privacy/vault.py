@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS people (
     customer_id VARCHAR PRIMARY KEY, {", ".join(f"{c}_ps VARCHAR" for c in SEALED_COLUMNS)}, sealed BLOB,
     load_id VARCHAR, file VARCHAR, stored_at TIMESTAMP
 );
+CREATE TABLE IF NOT EXISTS name_index (customer_id VARCHAR, pseudonym VARCHAR);
 CREATE TABLE IF NOT EXISTS quarantined (
     load_id VARCHAR, table_name VARCHAR, file VARCHAR, line BIGINT, sealed BLOB, stored_at TIMESTAMP
 );
@@ -53,6 +54,8 @@ class SealedPerson:
     customer_id: str
     pseudonyms: dict[str, str | None]
     raw: dict[str, str | None]
+    name_keys: tuple[str, ...] = ()
+    """Pseudonyms of the spellings of the name the outbound guard must catch (see `outbound.name_index_rows`)."""
 
 
 class Vault:
@@ -78,7 +81,7 @@ class Vault:
                 os.chmod(self.workspace.vault_path, 0o600)
             yield con
 
-    def store_people(self, people: Iterable[SealedPerson], *, load_id: str, file: str) -> int:
+    def store_people(self, people: list[SealedPerson], *, load_id: str, file: str) -> int:
         """Seal and upsert customer records (the file's later record of an id replaces the earlier)."""
         rows = [
             (p.customer_id, *(p.pseudonyms.get(c) for c in SEALED_COLUMNS),
@@ -88,9 +91,13 @@ class Vault:
         if not rows:
             return 0
         marks = ", ".join("?" * (len(SEALED_COLUMNS) + 4))
+        names = [(p.customer_id, key) for p in people for key in p.name_keys]
         with self.connect(write=True) as con:
             con.execute("BEGIN TRANSACTION")
             con.executemany(f"INSERT OR REPLACE INTO people VALUES ({marks}, now())", rows)
+            con.execute("DELETE FROM name_index WHERE customer_id IN (SELECT unnest(?))", [[r[0] for r in rows]])
+            if names:
+                con.executemany("INSERT INTO name_index VALUES (?, ?)", names)
             con.execute("COMMIT")
         return len(rows)
 
@@ -105,6 +112,11 @@ class Vault:
             with self.connect(write=True) as con:
                 con.executemany("INSERT INTO quarantined VALUES (?, ?, ?, ?, ?, now())", sealed)
         return len(sealed)
+
+    def known_names(self) -> set[str]:
+        """The name index: pseudonyms of every spelling of a customer's name the outbound guard must mask."""
+        with self.connect() as con:
+            return {r[0] for r in con.execute("SELECT DISTINCT pseudonym FROM name_index").fetchall()}
 
     def customer_ids(self, column: str, pseudonyms: Iterable[str]) -> set[str]:
         """Ids of the records whose `column` (document, email, phone...) has one of these pseudonyms."""
@@ -173,6 +185,7 @@ class Vault:
         pairs = sorted(set(quarantined), key=str)
         with self.connect(write=True) as con:
             people = con.execute("DELETE FROM people WHERE customer_id IN (SELECT unnest(?))", [ids]).fetchone()[0]
+            con.execute("DELETE FROM name_index WHERE customer_id IN (SELECT unnest(?))", [ids])
             rows = 0
             for load_id, line in pairs:
                 rows += con.execute("DELETE FROM quarantined WHERE load_id = ? AND line IS NOT DISTINCT FROM ?",
