@@ -40,9 +40,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "demo.generating": {"pt": "Gerando dados de demonstração em {root}", "en": "Generating demo data in {root}"},
     "demo.tour": {
         "pt": "Pronto. Experimente:\n  shelfwise -w {root} tables\n  shelfwise -w {root} quality\n"
-              "  shelfwise -w {root} sql \"SELECT store_id, sum(units) FROM sales GROUP BY ALL\"",
+              "  shelfwise -w {root} sql \"SELECT store_id, sum(units) FROM sales GROUP BY ALL\"\n"
+              "  shelfwise -w {root} privacy ropa",
         "en": "Done. Try:\n  shelfwise -w {root} tables\n  shelfwise -w {root} quality\n"
-              "  shelfwise -w {root} sql \"SELECT store_id, sum(units) FROM sales GROUP BY ALL\"",
+              "  shelfwise -w {root} sql \"SELECT store_id, sum(units) FROM sales GROUP BY ALL\"\n"
+              "  shelfwise -w {root} privacy ropa",
     },
     "privacy.access": {
         "pt": "Solicitação {request} ({status}): respondida em {answered}, prazo {due}. Tabelas com a pessoa: {tables}",

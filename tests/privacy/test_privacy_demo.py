@@ -18,6 +18,7 @@ from shelfwise.cli import app
 from shelfwise.ingest import FailedLoad, ingest_files
 from shelfwise.pipelines.demo import run_demo
 from shelfwise.privacy.consent import export_contacts, set_consent
+from shelfwise.privacy.pseudonyms import Pseudonymiser
 from shelfwise.privacy.requests import access, erase
 from shelfwise.privacy.vault import Vault
 
@@ -152,6 +153,9 @@ def test_an_access_request_lists_every_table_that_holds_the_person(demo, custome
                     if con.execute(f"SELECT count(*) FROM {t} WHERE customer_id IN (SELECT unnest(?))",
                                    [ids]).fetchone()[0]}
     assert expected == {"customers", "transactions", "subscriptions"}
+    app_visits = pd.read_json(demo[1] / "visitas_wifi_app.jsonl", lines=True, dtype=str)
+    if app_visits["id_dispositivo"].isin(ids).any():  # app check-ins carry the loyalty id
+        expected.add("visits")
     assert expected <= set(answer.summary["tables_held"])
     document = json.loads(Path(answer.files[0]).read_text(encoding="utf-8"))
     assert {r["customer_id"] for r in document["records_in_vault"]} >= set(ids)
@@ -179,6 +183,9 @@ def test_erasure_leaves_no_byte_of_the_person_and_reingesting_does_not_bring_the
         for table in ("customers", "subscriptions", "transactions"):
             assert con.execute(f"SELECT count(*) FROM {table} WHERE customer_id IN (SELECT unnest(?))",
                                [ids]).fetchone()[0] == 0, table
+        devices = Pseudonymiser(Vault(ws).keys)("token", ids)
+        assert con.execute("SELECT count(*) FROM visits WHERE visitor_id IN (SELECT unnest(?))",
+                           [devices]).fetchone()[0] == 0
         assert con.execute("SELECT status FROM privacy_requests WHERE request_id = ?",
                            [answer.request_id]).fetchone()[0] == "erased"
     assert Vault(ws).read_people(ids, purpose="test").empty

@@ -80,9 +80,11 @@ def find_subject(
     subject.pseudonyms = {
         "customer": {p for p in pseudonymise("customer", sorted(subject.customer_ids)) if p},
         **{c: {p for p in pseudonymise(c, found[c].dropna().tolist()) if p} for c in ("document", "email", "phone")},
+        # card tokens of their receipts, and their loyalty ids as app check-ins record them (visitor_id)
         "token": {r[0] for r in con.execute(
             "SELECT DISTINCT card_token FROM transactions WHERE customer_id IN (SELECT unnest(?)) AND "
-            "card_token IS NOT NULL", [sorted(subject.customer_ids)]).fetchall()},
+            "card_token IS NOT NULL", [sorted(subject.customer_ids)]).fetchall()}
+        | {p for p in pseudonymise("token", sorted(subject.customer_ids)) if p},
     }
     if kind in ("document", "email", "phone"):
         subject.pseudonyms[kind].add(subject.pseudonym)
@@ -233,9 +235,12 @@ def _held(con: duckdb.DuckDBPyConnection, subject: Subject) -> dict[str, list[di
     ids = sorted(subject.customer_ids)
     held: dict[str, list[dict]] = {}
     for table in tables_with_people(con):
-        if table in ("consent_events", "visits"):  # consent has its own section; devices need identity resolution
+        if table == "consent_events":  # it has its own section
             continue
-        if table == "transactions":
+        if table == "visits":
+            held[table] = _rows(con, "SELECT * FROM visits WHERE visitor_id IN (SELECT unnest(?)) ORDER BY timestamp",
+                                [sorted(subject.pseudonyms.get("token", set()))])
+        elif table == "transactions":
             held[table] = _rows(con, "SELECT * FROM transactions WHERE customer_id IN (SELECT unnest(?)) OR "
                                 "card_token IN (SELECT unnest(?)) ORDER BY timestamp",
                                 [ids, sorted(subject.pseudonyms.get("token", set()))])

@@ -44,11 +44,26 @@ def _name_pattern(name: str) -> str:
     return r"(?<!\w)" + r"\s+".join(letters) + r"(?!\w)"
 
 
+_SEPARATORS = str.maketrans("", "", " .-/()\t\r\n")
+
+
+def _ascii_fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
 @dataclass(frozen=True)
 class Mentions:
-    """A person's identifiers as one pattern that finds them however they are written."""
+    """A person's identifiers as one pattern that finds them however they are written.
+
+    The pattern needs look-behinds and alternation, which Python scans at a few MB/s; `might_be_in` first asks
+    cheaper questions that every match also answers yes to (the digits with separators removed, the e-mail in lower
+    case, the name's words without accents), so the pattern only runs on text that could hold the person.
+    """
 
     pattern: re.Pattern[str] | None
+    digits: tuple[str, ...] = ()
+    literals: tuple[str, ...] = ()
+    names: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
     def of(cls, *, documents: Iterable[str] = (), phones: Iterable[str] = (), emails: Iterable[str] = (),
@@ -60,7 +75,26 @@ class Mentions:
         parts += [_name_pattern(n) for n in names if n and len(fold(n).split()) >= 2]
         parts += [r"(?<![\w-])" + re.escape(i) + r"(?![\w-])" for i in ids if i]
         unique = sorted(set(parts), key=len, reverse=True)
-        return cls(re.compile("|".join(unique), re.IGNORECASE) if unique else None)
+        return cls(
+            re.compile("|".join(unique), re.IGNORECASE) if unique else None,
+            digits=tuple(d for d in (*documents, *phones) if d and len(d) >= 8),
+            literals=tuple(v.lower() for v in (*emails, *ids) if v),
+            names=tuple(tuple(_ascii_fold(n).split()) for n in names if n and len(fold(n).split()) >= 2),
+        )
+
+    def might_be_in(self, text: str) -> bool:
+        """False only when the text surely does not mention the person."""
+        if self.digits:
+            stripped = text.translate(_SEPARATORS)
+            if any(d in stripped for d in self.digits):
+                return True
+        lowered = text.lower()
+        if any(v in lowered for v in self.literals):
+            return True
+        if self.names:
+            folded = _ascii_fold(text)
+            return any(all(word in folded for word in name) for name in self.names)
+        return False
 
     def found(self, text: str) -> bool:
         """Whether the text mentions the person."""
@@ -101,6 +135,8 @@ def _scrub_file(path: Path, mentions: Mentions) -> tuple[str, int] | None:
     if name.endswith(_LINE_SUFFIXES):
         plain = gzip.decompress(data) if gzipped else data
         text, encoding = _decode(plain)
+        if not mentions.might_be_in(text) or not mentions.found(text):  # most files never mention the person
+            return None
         kept, removed = _without_mentions(text, mentions, quoted=not name.endswith((".jsonl", ".ndjson", ".log")))
         if not removed:
             return None
@@ -157,6 +193,9 @@ def _scrub_table(path: Path, mentions: Mentions) -> int:
         sheets = {"": pd.read_parquet(path)}
     removed = 0
     for sheet, frame in sheets.items():
+        whole = frame.to_csv(sep="|", index=False)
+        if not mentions.might_be_in(whole) or not mentions.found(whole):  # rows only when it mentions them
+            continue
         hit = [mentions.found(" | ".join(map(str, row))) for row in frame.itertuples(index=False)]
         removed += sum(hit)
         sheets[sheet] = frame[[not h for h in hit]]

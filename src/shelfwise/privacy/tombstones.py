@@ -7,7 +7,8 @@ itself, on its own rows, before it commits. One set of rules for both keeps them
 What "removing a person" means per table: their customer records, subscriptions, consent events and anything
 derived about them (any other table with a customer_id) are deleted; their receipt lines stay, dissociated (no
 customer id, no card token), because sales totals are not personal data and must still add up; Wi-Fi/app
-visits go when their device pseudonym is tombstoned.
+visits go when their device pseudonym is tombstoned (an app check-in records the loyalty id as the device, so an
+erasure buries the pseudonyms of the person's ids as devices too).
 """
 
 from __future__ import annotations
