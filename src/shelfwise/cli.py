@@ -230,14 +230,16 @@ def sql(
 
 def _audit_read(ws: Workspace, action: str, text: str, **details: object) -> None:
     """Reads that may touch pseudonymised personal data are audited (raw data is only read through the vault)."""
+    import hashlib
+
     from shelfwise.privacy import audit
-    from shelfwise.privacy.detect import mask_text
     from shelfwise.schema import TABLES
 
     personal = [name for name, table in TABLES.items() if table.personal_columns]
     touched = [name for name in personal if re.search(rf"\b{name}\b", text, re.IGNORECASE)]
-    if touched:
-        audit.record(ws.audit_path, action, actor="cli", tables=touched, text=mask_text(text)[0], **details)
+    if touched:  # a statement may quote a name or a CPF: the log keeps its hash, never its text
+        audit.record(ws.audit_path, action, actor="cli", tables=touched,
+                     statement_sha256=hashlib.sha256(text.encode()).hexdigest(), **details)
 
 
 @app.command()

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 import zipfile
 import zlib
@@ -21,6 +22,7 @@ from shelfwise.ingest.errors import IngestError
 from shelfwise.ingest.headers import Mapping, read_mapping
 from shelfwise.ingest.load import LoadResult, load_file, new_load_id
 from shelfwise.ingest.sources import sql_string
+from shelfwise.privacy.detect import mask_text
 from shelfwise.privacy.ingestion import IngestPrivacy
 from shelfwise.schema import TABLES, LoadMode
 from shelfwise.workspace import Workspace
@@ -182,10 +184,23 @@ def _extract_all(path: Path, scratch: Path) -> list[tuple[Path, str]]:
 
 
 def _record_failure(con, file: Path, table: str | None, error: IngestError) -> None:
+    """Record the failed load; its message is kept without personal data (see `recorded_message`)."""
     load_id = new_load_id()
     con.execute(
         "INSERT INTO loads (load_id, table_name, file, status, message, started_at, finished_at) "
         "VALUES (?, ?, ?, 'failed', ?, now(), now())",
-        [load_id, table, str(file), error.describe()],
+        [load_id, table, str(file), recorded_message(error, table)],
     )
 
+
+
+def recorded_message(error: IngestError, table: str | None) -> str:
+    """The error as `loads` keeps it, without personal data.
+
+    A file without a header shows its first record as "headers found", so for a table about people the headers
+    are not kept; CPFs, e-mails and phones are masked in any case.
+    """
+    message = error.describe()
+    if table in TABLES and TABLES[table].personal_columns:
+        message = re.sub(r"headers found: [^;]*", "headers found: (not kept: the file holds personal data)", message)
+    return mask_text(message)[0]

@@ -125,6 +125,8 @@ def load_file(
             result.unknown_ids = _register_unknown_ids(con, contract, load_id)
             _record_load(con, result, digest, load_mode.value, started)
             con.execute("COMMIT")
+            if contract.name == "customers":
+                privacy.settle(con)
         except Exception:
             con.execute("ROLLBACK")
             con.execute("RESET preserve_insertion_order")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from shelfwise.privacy.detect import mask_sql
-from shelfwise.privacy.pseudonyms import age_band_sql, pseudonym_sql
+from shelfwise.privacy.pseudonyms import age_band_sql, customer_id_sql, pseudonym_sql
 from shelfwise.schema import Column, Table, Treatment
 
 _DERIVED: dict[str, tuple[str, Callable[[str], str]]] = {"age_band": ("birth_date", age_band_sql)}
@@ -25,6 +25,8 @@ def masked_sql(column: Column, value: str) -> str:
 
 def stored_sql(column: Column, value: str) -> str:
     """The value as the warehouse stores it: the pseudonym of a personal identifier, else the value."""
+    if column.name == "customer_id":
+        return customer_id_sql(value)
     if column.personal and column.personal.treatment != Treatment.MASKED:
         return pseudonym_sql(column.personal.identifier, value)
     return value

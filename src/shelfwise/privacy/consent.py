@@ -55,11 +55,21 @@ def set_consent(
 
 
 def consented_sql(purpose: str, legal_basis: str) -> str:
-    """SQL of the customer ids that may be used for `purpose` now: consent granted (if consent is its basis)."""
-    if legal_basis != "consent":
-        return "SELECT customer_id FROM customers WHERE NOT _placeholder"
-    return (f"SELECT l.customer_id FROM ({latest_consent_sql()}) l JOIN customers c USING (customer_id) "
-            f"WHERE l.purpose = '{purpose}' AND l.granted AND NOT c._placeholder")
+    """SQL of the customer ids that may be used for `purpose` now.
+
+    Consent granted when consent is the purpose's basis; and, whatever the basis, nobody who objected by request
+    (Art. 18 §2) — under any of their records: a revocation follows the person's CPF, e-mail and phone, so a new
+    record of the same person in a later file does not bring the consent back.
+    """
+    latest = latest_consent_sql()
+    objected = (f"SELECT c.customer_id, c.document, c.email, c.phone FROM ({latest}) l JOIN customers c "
+                f"USING (customer_id) WHERE l.purpose = '{purpose}' AND l.source = 'request' AND NOT l.granted")
+    allowed = "SELECT c.customer_id FROM customers c WHERE NOT c._placeholder"
+    if legal_basis == "consent":
+        allowed += (f" AND c.customer_id IN (SELECT customer_id FROM ({latest}) l "
+                    f"WHERE l.purpose = '{purpose}' AND l.granted)")
+    return (f"{allowed} AND NOT EXISTS (SELECT 1 FROM ({objected}) o WHERE o.customer_id = c.customer_id "
+            "OR o.document = c.document OR o.email = c.email OR o.phone = c.phone)")
 
 
 def export_contacts(

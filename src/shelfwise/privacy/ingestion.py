@@ -50,7 +50,18 @@ class IngestPrivacy:
         """Install the keyed hash on the warehouse connection."""
         vault = Vault(workspace)
         vault.keys.install(con)
-        return cls(workspace, vault.keys, vault)
+        privacy = cls(workspace, vault.keys, vault)
+        privacy.settle(con)  # records left pending by a load interrupted before it could confirm them
+        return privacy
+
+    def settle(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Confirm the vault records of the loads the warehouse committed; drop those of loads it did not."""
+        pending = self.vault.pending_loads()
+        if pending:
+            committed = {r[0] for r in con.execute(
+                "SELECT load_id FROM loads WHERE status = 'loaded' AND load_id IN (SELECT unnest(?))",
+                [sorted(pending)]).fetchall()}
+            self.vault.settle(committed)
 
     @property
     def settings(self) -> Settings:
@@ -61,8 +72,9 @@ class IngestPrivacy:
         """Seal the raw personal values of the staged customer records that will be stored."""
         pseudonyms = ", ".join(stored_sql(TABLES["customers"].column(c), f'"{c}"') for c in SEALED_COLUMNS)
         raw = ", ".join(f'CAST("{c}" AS VARCHAR)' for c in SEALED_COLUMNS)
+        customer_id = stored_sql(TABLES["customers"].column("customer_id"), "customer_id")
         rows = con.execute(
-            f"SELECT customer_id, {pseudonyms}, {raw} FROM {stage} WHERE NOT _bad AND customer_id IS NOT NULL"
+            f"SELECT {customer_id}, {pseudonyms}, {raw} FROM {stage} WHERE NOT _bad AND customer_id IS NOT NULL"
         ).fetchall()
         width = len(SEALED_COLUMNS)
         people = [
@@ -96,28 +108,22 @@ class IngestPrivacy:
         rows of erased people were left out.
         """
         personal = {h for h, c in header_columns.items() if table.column(c).personal}
-        if not personal:
-            return rows, 0
         masked_headers = {h for h in personal if table.column(header_columns[h]).personal.treatment == Treatment.MASKED}
+        holds_people = bool(table.personal_columns)
         kept, sealed, erased = [], [], 0
         contents = [json.loads(raw) if raw else {} for *_, raw in rows]
         buried = self._buried_rejects(con, table, header_columns, contents)
-        for (load_id, line, column, reason, _), content, gone in zip(rows, contents, buried, strict=True):
+        for (load_id, line, column, reason, raw), content, gone in zip(rows, contents, buried, strict=True):
             if gone:
                 erased += 1
                 continue
-            safe = dict(content)
-            for key, value in content.items():
-                if not isinstance(value, str) or not value.strip():
-                    continue
-                if key == "line" or (key in personal and key not in masked_headers):
-                    safe[key] = VAULT_MARK
-                elif key in masked_headers:
-                    safe[key] = mask_text(value)[0]
-            safe_reason = _safe_reason(reason, personal - masked_headers, content)
+            safe = {key: _safe_value(key, value, header_columns, personal - masked_headers, holds_people)
+                    for key, value in content.items()}
+            safe_reason = _safe_reason(reason, personal - masked_headers, content, safe)
             if safe != content or safe_reason != reason:
                 sealed.append((load_id, table.name, file, line, {"raw": content, "reason": reason}))
-            kept.append((load_id, line, column, safe_reason, json.dumps(safe, ensure_ascii=False)))
+            kept.append((load_id, line, column, safe_reason,
+                         raw if safe == content else json.dumps(safe, ensure_ascii=False)))
         self.vault.store_quarantined(sealed)
         return kept, erased
 
@@ -128,9 +134,16 @@ class IngestPrivacy:
         flags = [False] * len(contents)
         for header, canonical in header_columns.items():
             column = table.column(canonical)
-            kind = "customer" if canonical == "customer_id" else (
-                column.personal.identifier if column.personal and column.personal.identifier in
-                ("document", "email", "phone", "token") else None)
+            if canonical == "customer_id":  # kept as the warehouse keeps it: an id that is a CPF is its pseudonym
+                ids = [pseudonymise.customer_id(c[header]) if isinstance(c.get(header), str) else None
+                       for c in contents]
+                found = [any(flags) for flags in zip(is_buried(con, "customer", pseudonymise("customer", ids)),
+                                                     is_buried(con, "document", ids), is_buried(con, "email", ids),
+                                                     strict=True)]
+                flags = [a or b for a, b in zip(flags, found, strict=True)]
+                continue
+            kind = column.personal.identifier if column.personal and column.personal.identifier in (
+                "document", "email", "phone", "token") else None
             if kind is None:
                 continue
             values = [c.get(header) if isinstance(c.get(header), str) else None for c in contents]
@@ -175,12 +188,32 @@ class IngestPrivacy:
         return con.execute("SELECT count(*) FROM consent_events").fetchone()[0] - before
 
 
+def _safe_value(
+    key: str, value: object, header_columns: dict[str, str], personal: set[str], holds_people: bool
+) -> object:
+    """A rejected cell as quarantine may show it.
+
+    Personal columns, and in a table about people every column the file has beyond the contract (a second e-mail,
+    an RG, a mother's name), go to the vault whole. Elsewhere, CPFs, e-mails and phones are masked in columns
+    outside the contract and in customer ids; the contract's other columns stay as they are (a 14-digit EAN is
+    not a CNPJ).
+    """
+    if not isinstance(value, str) or not value.strip():
+        return value
+    unmapped = key not in header_columns
+    if key in personal or (holds_people and (unmapped or key == "line")):
+        return VAULT_MARK
+    if unmapped or key == "line" or header_columns[key] == "customer_id":
+        return mask_text(value)[0]
+    return value
+
+
 _QUOTED = re.compile(r"'[^']*'")
 _DATE_OR_NUMBER = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{5,}")
 
 
-def _safe_reason(reason: str, personal_headers: set[str], content: dict) -> str:
-    """The reason with the values of personal columns taken out, whether quoted raw or shown parsed."""
+def _safe_reason(reason: str, personal_headers: set[str], content: dict, safe_content: dict) -> str:
+    """The reason with the values taken out of the row (`safe_content`) taken out of it too, quoted raw or parsed."""
     parts = []
     for part in reason.split("; "):
         if any(part.startswith(header) for header in personal_headers):
@@ -188,11 +221,10 @@ def _safe_reason(reason: str, personal_headers: set[str], content: dict) -> str:
             part = f"{label}: {_DATE_OR_NUMBER.sub(VAULT_MARK, _QUOTED.sub(repr(VAULT_MARK), rest))}"
         parts.append(part)
     safe = "; ".join(parts)
-    for key in personal_headers:
-        value = content.get(key)
-        if isinstance(value, str) and value.strip():
-            safe = safe.replace(value.strip(), VAULT_MARK)
-    return mask_text(safe)[0]
+    for key, value in content.items():
+        if isinstance(value, str) and value.strip() and safe_content.get(key) != value:
+            safe = safe.replace(value.strip(), str(safe_content.get(key)))
+    return safe
 
 
 def latest_consent_sql() -> str:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from shelfwise.config import CONFIG_FILE
 from shelfwise.privacy import audit
 from shelfwise.privacy.pseudonyms import Pseudonymiser
 from shelfwise.privacy.scrub import Mentions, fold, scrub_files
@@ -48,6 +49,9 @@ class Subject:
     records: pd.DataFrame | None = None
     quarantined: list[tuple[str, int | None, dict]] = field(default_factory=list)
     mentions: Mentions = field(default_factory=lambda: Mentions(None))
+    """Their identifiers, to find them in text and files."""
+    in_records: Mentions = field(default_factory=lambda: Mentions(None))
+    """The same and their record ids as JSON strings, to find rejected rows that carry only an id."""
 
     @property
     def known(self) -> bool:
@@ -69,10 +73,12 @@ def find_subject(
     pseudonymise = Pseudonymiser(vault.keys)
     id_kind = "customer" if kind == "customer_id" else kind
     subject = Subject(kind=kind, pseudonym=pseudonymise.one(id_kind, value) or "")
-    ids = {value.strip()} if kind == "customer_id" else vault.customer_ids(kind, [subject.pseudonym])
-    if kind != "customer_id":
-        ids |= {r[0] for r in con.execute(f'SELECT customer_id FROM customers WHERE "{kind}" = ?',
-                                          [subject.pseudonym]).fetchall()}
+    if kind == "customer_id":
+        ids = {pseudonymise.customer_id(value.strip())}
+    else:  # records with the identifier, and an id that is the identifier itself (customers keyed by CPF)
+        ids = vault.customer_ids(kind, [subject.pseudonym])
+        ids |= {r[0] for r in con.execute(f'SELECT customer_id FROM customers WHERE "{kind}" = ? OR customer_id = ?',
+                                          [subject.pseudonym, subject.pseudonym]).fetchall()}
     ids = _linked(con, vault, ids)
     subject.customer_ids = {i for i in ids if i}
     subject.records = vault.read_people(subject.customer_ids, purpose=purpose, actor=actor)
@@ -88,19 +94,15 @@ def find_subject(
     }
     if kind in ("document", "email", "phone"):
         subject.pseudonyms[kind].add(subject.pseudonym)
-    subject.mentions = _mentions(pseudonymise, found, kind, value, subject.customer_ids)
+    subject.mentions = _mentions(pseudonymise, found, kind, value)
+    subject.in_records = _mentions(pseudonymise, found, kind, value, subject.customer_ids)
     quarantined = vault.read_quarantined(purpose=purpose, actor=actor)
-    given = Mentions.of(**{_MENTION_ARG[kind]: [_normal(pseudonymise, kind, value)]})
     subject.quarantined = [
         (row.load_id, None if row.line != row.line else int(row.line), row.content)
         for row in quarantined.itertuples()
-        if subject.mentions.found(json.dumps(row.content, ensure_ascii=False))
-        or given.found(json.dumps(row.content, ensure_ascii=False))
+        if subject.in_records.found(json.dumps(row.content, ensure_ascii=False))
     ]
     return subject
-
-
-_MENTION_ARG = {"document": "documents", "email": "emails", "phone": "phones", "customer_id": "ids"}
 
 
 def _normal(pseudonymise: Pseudonymiser, kind: str, value: str) -> str:
@@ -124,7 +126,10 @@ def _linked(con: duckdb.DuckDBPyConnection, vault: Vault, ids: set[str]) -> set[
     return ids
 
 
-def _mentions(pseudonymise: Pseudonymiser, records: pd.DataFrame, kind: str, value: str, ids: set[str]) -> Mentions:
+def _mentions(
+    pseudonymise: Pseudonymiser, records: pd.DataFrame, kind: str, value: str, ids: set[str] | None = None
+) -> Mentions:
+    """The person's identifiers as found in their records and as given; with `ids`, also their record ids."""
     extra = {kind: [_normal(pseudonymise, kind, value)]} if kind != "customer_id" else {}
     return Mentions.of(
         documents=[pseudonymise.normalised("document", d) for d in records["document"].dropna()]
@@ -132,7 +137,7 @@ def _mentions(pseudonymise: Pseudonymiser, records: pd.DataFrame, kind: str, val
         phones=[pseudonymise.normalised("phone", p) for p in records["phone"].dropna()] + extra.get("phone", []),
         emails=[e.strip() for e in records["email"].dropna()] + extra.get("email", []),
         names=records["name"].dropna().tolist(),
-        ids=sorted(ids),
+        ids=sorted(ids or ()),
     )
 
 
@@ -143,12 +148,12 @@ def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 def _mentioning_feedback(con: duckdb.DuckDBPyConnection, subject: Subject) -> list[tuple[Any, str]]:
     """(rowid, text) of feedback rows whose text names the person (CPFs and the like were masked at load)."""
     names = [fold(n) for n in subject.records["name"].dropna()] if subject.records is not None else []
-    firsts = sorted({n.split()[-1] for n in names if n.split()})
-    if not firsts:
+    lasts = sorted({n.split()[-1] for n in names if n.split()})
+    if not lasts:
         return []
     rows = con.execute(
-        "SELECT rowid, text FROM feedback WHERE list_has_any(string_split(lower(strip_accents(text)), ' '), ?)",
-        [firsts],
+        "SELECT rowid, text FROM feedback WHERE "
+        "list_has_any(regexp_split_to_array(lower(strip_accents(text)), '[^a-z0-9]+'), ?)", [lasts],
     ).fetchall()
     return [(rowid, text) for rowid, text in rows if subject.mentions.found(text)]
 
@@ -247,18 +252,21 @@ def _held(con: duckdb.DuckDBPyConnection, subject: Subject) -> dict[str, list[di
         else:
             held[table] = _rows(con, f'SELECT * FROM "{table}" WHERE customer_id IN (SELECT unnest(?))', [ids])
     held["feedback"] = [{"text": text} for _, text in _mentioning_feedback(con, subject)]
-    held["quarantine"] = _rows(con, "SELECT * FROM quarantine WHERE " + _quarantine_match(), [ids, _pairs(subject)])
+    held["quarantine"] = _rows(con, "SELECT * EXCLUDE (id) FROM (SELECT rowid AS id, * FROM quarantine) "
+                               "WHERE list_contains(?, id)", [_quarantined_rows(con, subject)])
     return held
 
 
-def _quarantine_match() -> str:
-    """Quarantine rows that carry one of the customer ids, or whose sealed original mentions the person."""
-    return ("(list_has_any(regexp_extract_all(raw, '\"([^\"]*)\"', 1), ?) "
-            "OR list_contains(?, load_id || ':' || coalesce(CAST(line AS VARCHAR), '')))")
+def _quarantined_rows(con: duckdb.DuckDBPyConnection, subject: Subject) -> list[int]:
+    """Rowids of quarantine rows about the person.
 
-
-def _pairs(subject: Subject) -> list[str]:
-    return [f"{load}:{'' if line is None else line}" for load, line, _ in subject.quarantined]
+    Those carrying one of their ids, mentioning them in what was kept in clear (a rejected comment that names
+    them), or whose sealed original mentions them.
+    """
+    pairs = {(load, line) for load, line, _ in subject.quarantined}
+    rows = con.execute("SELECT rowid, load_id, line, raw, reason, file FROM quarantine").fetchall()
+    return [rowid for rowid, load, line, raw, reason, file in rows
+            if (load, line) in pairs or subject.in_records.found(f"{raw} {reason} {file}")]
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict]:
@@ -294,13 +302,18 @@ def erase(
         feedback = _mentioning_feedback(con, subject)
         for rowid, text in feedback:
             con.execute("UPDATE feedback SET text = ? WHERE rowid = ?", [subject.mentions.redact(text), rowid])
-        quarantine = con.execute("DELETE FROM quarantine WHERE " + _quarantine_match(),
-                                 [sorted(subject.customer_ids), _pairs(subject)]).fetchone()[0]
+        quarantine = con.execute("DELETE FROM quarantine WHERE list_contains(?, rowid)",
+                                 [_quarantined_rows(con, subject)]).fetchone()[0]
+        for table in ("loads", "quarantine"):  # a file named after the person
+            for (file,) in con.execute(f"SELECT DISTINCT file FROM {table}").fetchall():
+                if file and subject.mentions.found(file):
+                    con.execute(f"UPDATE {table} SET file = ? WHERE file = ?", [subject.mentions.redact(file), file])
         con.execute("COMMIT")
     records, sealed_rows = vault.delete(subject.customer_ids, [(load, line) for load, line, _ in subject.quarantined])
     skip = {p.resolve() for p in (workspace.warehouse.path, workspace.vault_path, workspace.key_path,
                                   workspace.audit_path)}
-    skip |= {p.with_name(p.name + suffix) for p in skip for suffix in (".wal", ".lock", ".head")}
+    skip |= {p.with_name(p.name + suffix) for p in skip for suffix in (".wal", ".lock", ".head", ".head.tmp")}
+    skip.add((workspace.root / CONFIG_FILE).resolve())
     files = scrub_files(workspace.root, subject.mentions, skip)
     workspace.warehouse.compact()
     vault.database.compact()

@@ -35,7 +35,9 @@ def fold(text: str) -> str:
 
 
 def _digits_pattern(digits: str) -> str:
-    return r"(?<!\d)" + r"[\s.\-/()]*".join(digits) + r"(?!\d)"
+    """The digits with any punctuation between them, and the leading zeros a spreadsheet may have dropped."""
+    significant = digits.lstrip("0") or "0"
+    return r"(?<!\d)(?:0[\s.\-/()]*)*" + r"[\s.\-/()]*".join(significant) + r"(?!\d)"
 
 
 def _name_pattern(name: str) -> str:
@@ -68,17 +70,21 @@ class Mentions:
     @classmethod
     def of(cls, *, documents: Iterable[str] = (), phones: Iterable[str] = (), emails: Iterable[str] = (),
            names: Iterable[str] = (), ids: Iterable[str] = ()) -> Mentions:
-        """Documents and phones as digit strings (national phone number, no country code); ids whole-word."""
+        """Documents and phones as digit strings (national phone number, no country code).
+
+        `ids` (customer ids) are matched only as whole JSON strings (`"0001003"`): a short number is everywhere in
+        a CSV, so ids serve to find sealed rejected rows, never to cut files.
+        """
         parts = [_digits_pattern(d) for d in documents if d and len(d) >= 8]
         parts += [r"(?:\+?55[\s.\-]*|0)?\(?" + _digits_pattern(p) for p in phones if p and len(p) >= 8]
         parts += [r"(?<![\w.+-])" + re.escape(e) + r"(?![\w-])" for e in emails if e]
         parts += [_name_pattern(n) for n in names if n and len(fold(n).split()) >= 2]
-        parts += [r"(?<![\w-])" + re.escape(i) + r"(?![\w-])" for i in ids if i]
+        parts += ['"' + re.escape(i) + '"' for i in ids if i]
         unique = sorted(set(parts), key=len, reverse=True)
         return cls(
             re.compile("|".join(unique), re.IGNORECASE) if unique else None,
-            digits=tuple(d for d in (*documents, *phones) if d and len(d) >= 8),
-            literals=tuple(v.lower() for v in (*emails, *ids) if v),
+            digits=tuple(d.lstrip("0") for d in (*documents, *phones) if d and len(d) >= 8),
+            literals=tuple(v.lower() for v in (*emails, *(f'"{i}"' for i in ids)) if v),
             names=tuple(tuple(_ascii_fold(n).split()) for n in names if n and len(fold(n).split()) >= 2),
         )
 
@@ -123,8 +129,12 @@ def scrub_files(root: Path, mentions: Mentions, skip: set[Path]) -> list[Scrubbe
         if path.resolve() in skip or any(part == ".tmp" for part in path.relative_to(root).parts):
             continue
         result = _scrub_file(path, mentions)
+        shown = mentions.redact(str(path.relative_to(root)))
+        if path.exists() and shown != str(path.relative_to(root)):
+            path.rename(root / shown)
+            result = result or ("renamed", 0)
         if result:
-            done.append(ScrubbedFile(str(path.relative_to(root)), *result))
+            done.append(ScrubbedFile(shown, *result))
     return done
 
 

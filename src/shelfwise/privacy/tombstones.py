@@ -26,7 +26,9 @@ def _erased(kind: str, value: str) -> str:
 
 
 def _erased_customer(column: str = "customer_id") -> str:
-    return _erased("customer", pseudonym_sql("customer", column))
+    """An erased customer's id: tombstoned as an id, or an id that is the pseudonym of an erased CPF or e-mail."""
+    return (f"({_erased('customer', pseudonym_sql('customer', column))} OR {_erased('document', column)} "
+            f"OR {_erased('email', column)})")
 
 
 _RULES: dict[str, str] = {

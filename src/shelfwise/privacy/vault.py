@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS people (
     load_id VARCHAR, file VARCHAR, stored_at TIMESTAMP
 );
 CREATE TABLE IF NOT EXISTS name_index (customer_id VARCHAR, pseudonym VARCHAR);
+CREATE TABLE IF NOT EXISTS pending_people AS SELECT * FROM people LIMIT 0;
+CREATE TABLE IF NOT EXISTS pending_names (load_id VARCHAR, customer_id VARCHAR, pseudonym VARCHAR);
 CREATE TABLE IF NOT EXISTS quarantined (
     load_id VARCHAR, table_name VARCHAR, file VARCHAR, line BIGINT, sealed BLOB, stored_at TIMESTAMP
 );
@@ -82,7 +84,11 @@ class Vault:
             yield con
 
     def store_people(self, people: list[SealedPerson], *, load_id: str, file: str) -> int:
-        """Seal and upsert customer records (the file's later record of an id replaces the earlier)."""
+        """Seal customer records as pending for their load; `confirm` makes them the records once the load commits.
+
+        The vault cannot share the warehouse's transaction, so a load that fails after sealing must not change what
+        the vault answers: its records wait here, and `settle` drops them if the load never committed.
+        """
         rows = [
             (p.customer_id, *(p.pseudonyms.get(c) for c in SEALED_COLUMNS),
              self.keys.seal(json.dumps(p.raw, ensure_ascii=False).encode(), p.customer_id), load_id, file)
@@ -91,15 +97,35 @@ class Vault:
         if not rows:
             return 0
         marks = ", ".join("?" * (len(SEALED_COLUMNS) + 4))
-        names = [(p.customer_id, key) for p in people for key in p.name_keys]
+        names = [(load_id, p.customer_id, key) for p in people for key in p.name_keys]
         with self.connect(write=True) as con:
             con.execute("BEGIN TRANSACTION")
-            con.executemany(f"INSERT OR REPLACE INTO people VALUES ({marks}, now())", rows)
-            con.execute("DELETE FROM name_index WHERE customer_id IN (SELECT unnest(?))", [[r[0] for r in rows]])
+            con.executemany(f"INSERT INTO pending_people VALUES ({marks}, now())", rows)
             if names:
-                con.executemany("INSERT INTO name_index VALUES (?, ?)", names)
+                con.executemany("INSERT INTO pending_names VALUES (?, ?, ?)", names)
             con.execute("COMMIT")
         return len(rows)
+
+    def settle(self, committed: set[str]) -> None:
+        """Make the pending records of committed loads the records (the later record of an id wins); drop the rest."""
+        with self.connect(write=True) as con:
+            con.execute("BEGIN TRANSACTION")
+            con.execute("DELETE FROM pending_people WHERE load_id NOT IN (SELECT unnest(?))", [sorted(committed)])
+            con.execute("DELETE FROM pending_names WHERE load_id NOT IN (SELECT unnest(?))", [sorted(committed)])
+            con.execute("DELETE FROM name_index WHERE customer_id IN (SELECT customer_id FROM pending_people)")
+            con.execute("INSERT OR REPLACE INTO people SELECT * FROM pending_people "
+                        "QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY stored_at DESC) = 1")
+            con.execute("INSERT INTO name_index SELECT customer_id, pseudonym FROM pending_names")
+            con.execute("DELETE FROM pending_people")
+            con.execute("DELETE FROM pending_names")
+            con.execute("COMMIT")
+
+    def pending_loads(self) -> set[str]:
+        """Loads whose records wait for `settle`."""
+        if not self.workspace.vault_path.exists():
+            return set()
+        with self.connect() as con:
+            return {r[0] for r in con.execute("SELECT DISTINCT load_id FROM pending_people").fetchall()}
 
     def store_quarantined(self, rows: Iterable[tuple[str, str, str, int | None, dict]]) -> int:
         """Seal rejected rows' original content: (load_id, table, file, line, content)."""
