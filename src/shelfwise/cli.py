@@ -147,6 +147,8 @@ def _report_loads(outcomes: list[LoadResult | FailedLoad], lang: str, allow_quar
                 console.print(say("ingest.unknown", lang, ids=outcome.unknown_ids))
             if outcome.duplicate_rows:
                 console.print(say("ingest.duplicates", lang, n=outcome.duplicate_rows))
+            if outcome.erased_rows:
+                console.print(say("ingest.erased", lang, n=outcome.erased_rows))
             if outcome.rows_quarantined:
                 quarantined = True
                 console.print(say("ingest.quarantine_hint", lang, load=outcome.load_id))

@@ -18,6 +18,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "ingest.unchanged": {"pt": "{file}: sem mudança ({why})", "en": "{file}: unchanged ({why})"},
     "ingest.unknown": {"pt": "  ids desconhecidos registrados: {ids}", "en": "  unknown ids registered: {ids}"},
     "ingest.duplicates": {"pt": "  chaves duplicadas no arquivo: {n}", "en": "  duplicate keys in the file: {n}"},
+    "ingest.erased": {
+        "pt": "  linhas de pessoas apagadas a pedido (deixadas de fora, ou gravadas sem os seus ids): {n}",
+        "en": "  rows of people erased on request (left out, or stored without their ids): {n}",
+    },
     "ingest.failed": {"pt": "ERRO {error}", "en": "ERROR {error}"},
     "ingest.quarantine_hint": {
         "pt": "Veja as linhas rejeitadas: shelfwise sql "
