@@ -15,7 +15,7 @@ import duckdb
 
 from shelfwise.privacy import audit
 from shelfwise.privacy.ingestion import latest_consent_sql
-from shelfwise.privacy.requests import find_subject
+from shelfwise.privacy.requests import opened_subject
 from shelfwise.privacy.vault import Vault
 from shelfwise.warehouse.export import export_table
 from shelfwise.workspace import Workspace
@@ -38,10 +38,8 @@ def set_consent(
 ) -> int:
     """Record a grant or revocation for every record of the person; how many records it covered."""
     _check_purpose(purpose)
-    vault = Vault(workspace)
-    with workspace.warehouse.connect(write=True, purpose="privacy consent") as con:
-        vault.keys.install(con)
-        subject = find_subject(con, vault, kind, value, purpose=f"consent change ({purpose})", actor=actor)
+    with opened_subject(workspace, kind, value, purpose=f"consent change ({purpose})", actor=actor) as (
+            con, _, subject):
         ids = sorted(subject.customer_ids)
         if ids:
             con.execute(

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -57,6 +59,17 @@ class Subject:
     def known(self) -> bool:
         """Whether the workspace holds anything of the person."""
         return bool(self.customer_ids or self.quarantined)
+
+
+@contextmanager
+def opened_subject(
+    workspace: Workspace, kind: str, value: str, *, purpose: str, actor: str | None = None
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, Vault, Subject]]:
+    """The warehouse (written), the vault and the person, for one request: the way every request starts."""
+    vault = Vault(workspace)
+    with workspace.warehouse.connect(write=True, purpose="privacy request") as con:
+        vault.keys.install(con)
+        yield con, vault, find_subject(con, vault, kind, value, purpose=purpose, actor=actor)
 
 
 def new_request_id(kind: str) -> str:
@@ -192,10 +205,8 @@ def access(
     """Write everything held about the person (raw, derived, where it came from) as JSON and HTML."""
     received = received_at or datetime.now()
     request_id = new_request_id("access")
-    vault = Vault(workspace)
-    with workspace.warehouse.connect(write=True, purpose="privacy access") as con:
-        vault.keys.install(con)
-        subject = find_subject(con, vault, kind, value, purpose=f"access request {request_id}", actor=actor)
+    with opened_subject(workspace, kind, value, purpose=f"access request {request_id}", actor=actor) as (
+            con, _, subject):
         held = _held(con, subject)
         sources = _sources(con, held)
         consent = _rows(con, "SELECT * FROM consent_events WHERE customer_id IN (SELECT unnest(?)) ORDER BY seq",
@@ -292,10 +303,8 @@ def erase(
     """Remove the person everywhere, compact the storage, keep tombstones, write a receipt."""
     received = received_at or datetime.now()
     request_id = new_request_id("erase")
-    vault = Vault(workspace)
-    with workspace.warehouse.connect(write=True, purpose="privacy erase") as con:
-        vault.keys.install(con)
-        subject = find_subject(con, vault, kind, value, purpose=f"erasure request {request_id}", actor=actor)
+    with opened_subject(workspace, kind, value, purpose=f"erasure request {request_id}", actor=actor) as (
+            con, vault, subject):
         con.execute("BEGIN TRANSACTION")
         tombstones = bury(con, subject.pseudonyms, request_id)
         removed = apply_tombstones(con)
