@@ -1,0 +1,1 @@
+"""Demand forecasting per (store, product) series: history preparation, classification, AutoML, intervals."""
