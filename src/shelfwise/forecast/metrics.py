@@ -1,0 +1,65 @@
+"""Forecast accuracy as the analyst reads it: WAPE, MASE, bias and interval coverage, per series and model.
+
+Written out rather than taken from `utilsforecast.losses`, because every figure must skip the days that were not
+observations (closed store days, sold-out days, see `series`) and MASE's scale must come from each backtest
+window's own training history; both are one grouped pass here.
+
+- WAPE = Σ|y − ŷ| / Σ|y| — the share of volume missed; undefined (NaN) when nothing sold.
+- MASE = mean|y − ŷ| / mean|y_t − y_{t−7}| over the training days: below 1 beats a weekly seasonal naive.
+- bias = Σ(ŷ − y) / Σ|y| — positive means over-forecasting (excess stock), negative under (stock-outs).
+- coverage_80 / coverage_95 — the share of actuals inside the 80% / 95% intervals.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+SEASON = 7
+KEY = ["store_id", "product_id"]
+
+
+def seasonal_scale(history: pd.DataFrame, cutoffs: pd.DataFrame) -> pd.DataFrame:
+    """Per series and cutoff: the mean absolute weekly difference of the observed history up to the cutoff."""
+    frame = history.sort_values([*KEY, "date"]).copy()
+    frame["step"] = (frame["units"] - frame.groupby(KEY)["units"].shift(SEASON)).abs()
+    frame.loc[~frame["observed"], "step"] = np.nan
+    merged = cutoffs.merge(frame[[*KEY, "date", "step"]], on=KEY)
+    merged = merged[merged["date"] <= merged["cutoff"]]
+    scale = merged.groupby([*KEY, "cutoff"], as_index=False)["step"].mean().rename(columns={"step": "scale"})
+    return scale
+
+
+def backtest_metrics(backtest: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """One row per (series, model, cutoff) of a long backtest frame.
+
+    `backtest` columns: store_id, product_id, model, cutoff, date, y, forecast, lower_80, upper_80, lower_95,
+    upper_95, observed.
+    """
+    scored = backtest[backtest["observed"]].copy()
+    scored["abs_error"] = (scored["y"] - scored["forecast"]).abs()
+    scored["error"] = scored["forecast"] - scored["y"]
+    scored["abs_y"] = scored["y"].abs()
+    scored["in_80"] = scored["y"].between(scored["lower_80"], scored["upper_80"])
+    scored["in_95"] = scored["y"].between(scored["lower_95"], scored["upper_95"])
+    grouped = scored.groupby([*KEY, "model", "cutoff"], as_index=False).agg(
+        abs_error=("abs_error", "sum"), mean_abs_error=("abs_error", "mean"), error=("error", "sum"),
+        volume=("abs_y", "sum"), coverage_80=("in_80", "mean"), coverage_95=("in_95", "mean"), days=("y", "size"))
+    scale = seasonal_scale(history, grouped[[*KEY, "cutoff"]].drop_duplicates())
+    grouped = grouped.merge(scale, on=[*KEY, "cutoff"], how="left")
+    volume = grouped["volume"].where(grouped["volume"] > 0)
+    grouped["wape"] = grouped["abs_error"] / volume
+    grouped["mase"] = grouped["mean_abs_error"] / grouped["scale"].where(grouped["scale"] > 0)
+    grouped["bias"] = grouped["error"] / volume
+    return grouped[[*KEY, "model", "cutoff", "days", "volume", "wape", "mase", "bias", "coverage_80", "coverage_95"]]
+
+
+def pooled(metrics: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Volume-weighted WAPE and bias, mean MASE and coverage, over groups (category, store, model...)."""
+    weighted = metrics.assign(abs_error=metrics["wape"] * metrics["volume"], error=metrics["bias"] * metrics["volume"])
+    out = weighted.groupby(by, as_index=False).agg(
+        abs_error=("abs_error", "sum"), error=("error", "sum"), volume=("volume", "sum"), mase=("mase", "mean"),
+        coverage_80=("coverage_80", "mean"), coverage_95=("coverage_95", "mean"))
+    out["wape"] = out["abs_error"] / out["volume"].where(out["volume"] > 0)
+    out["bias"] = out["error"] / out["volume"].where(out["volume"] > 0)
+    return out[[*by, "volume", "wape", "mase", "bias", "coverage_80", "coverage_95"]]
