@@ -252,13 +252,15 @@ def export(
     output_format: Annotated[
         str | None, typer.Option("--format", "-f", help=f"One of {', '.join(EXPORT_FORMATS)} (default: from --out).")
     ] = None,
+    run: Annotated[str | None, typer.Option("--run", help="Run to export from a run table (default: the latest).")]
+    = None,
 ) -> None:
-    """Export a table to CSV, Parquet, JSON Lines or Excel."""
+    """Export a table to CSV, Parquet, JSON Lines or Excel (a run table: its latest run, or --run)."""
     ws = _open(workspace)
     fmt = output_format or out.suffix.lstrip(".").lower()
     with _reading(ws) as con:
         try:
-            rows = export_table(con, table, fmt, out)
+            rows = export_table(con, table, fmt, out, run_id=run)
         except ExportError as error:
             _fail(error, EXIT_FAILED)
     _audit_read(ws, "warehouse.export", table, rows=rows, file=out.name)

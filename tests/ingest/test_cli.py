@@ -203,3 +203,23 @@ def test_tables_gives_up_with_exit_4_naming_the_holder(workspace, hold, monkeypa
     assert holder.poll() is None  # still holding: tables did not wait it out
     assert squashed(f"is busy: 'hold_warehouse.py {workspace.root} 3' (pid {holder.pid}, since ") in squashed(
         result.stderr)
+
+
+def test_export_of_a_run_table_takes_the_latest_run_or_the_one_asked(tmp_path):
+    from shelfwise.workspace import init_workspace
+
+    ws = init_workspace(tmp_path / "ws")
+    with ws.warehouse.connect(write=True) as con:
+        con.execute("CREATE TABLE results (run_id VARCHAR, x INTEGER)")
+        con.execute("INSERT INTO results VALUES ('20260101T000000-a', 1), ('20260102T000000-b', 2), "
+                    "('20260102T000000-b', 3)")
+    out = tmp_path / "r.csv"
+    runner = CliRunner()
+    result = runner.invoke(app, ["export", "results", "-o", str(out), "-w", str(ws.root)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text().splitlines()[1:] == ["20260102T000000-b,2", "20260102T000000-b,3"]
+    assert runner.invoke(app, ["export", "results", "-o", str(out), "--run", "20260101T000000-a",
+                               "-w", str(ws.root)]).exit_code == 0
+    assert out.read_text().splitlines()[1:] == ["20260101T000000-a,1"]
+    missing = runner.invoke(app, ["export", "results", "-o", str(out), "--run", "nope", "-w", str(ws.root)])
+    assert missing.exit_code == 1 and "20260102T000000-b" in missing.output

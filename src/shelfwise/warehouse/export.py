@@ -19,13 +19,19 @@ class ExportError(ValueError):
     """The table or format asked for cannot be exported."""
 
 
-def export_table(con: duckdb.DuckDBPyConnection, table: str, fmt: str, out: Path) -> int:
-    """Write `table` to `out` in `fmt`; returns the number of rows written."""
+def export_table(
+    con: duckdb.DuckDBPyConnection, table: str, fmt: str, out: Path, *, run_id: str | None = None
+) -> int:
+    """Write `table` to `out` in `fmt`; returns the number of rows written.
+
+    A table of run results (it has a `run_id`) exports one run: `run_id`, else the latest run that wrote to it.
+    """
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"unknown format '{fmt}'; expected one of: {', '.join(EXPORT_FORMATS)}")
     columns = _public_columns(con, table)
-    select = f"SELECT {', '.join(columns)} FROM \"{table}\""
-    rows = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+    where = _run_filter(con, table, columns, run_id)
+    select = f"SELECT {', '.join(columns)} FROM \"{table}\"{where}"
+    rows = con.execute(f'SELECT count(*) FROM "{table}"{where}').fetchone()[0]
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "xlsx":
         _write_excel(con, select, rows, out, table)
@@ -33,6 +39,19 @@ def export_table(con: duckdb.DuckDBPyConnection, table: str, fmt: str, out: Path
     options = {"csv": "FORMAT csv, HEADER true", "parquet": "FORMAT parquet", "json": "FORMAT json"}[fmt]
     con.execute(f"COPY ({select}) TO '{_quote(out)}' ({options})")
     return rows
+
+
+def _run_filter(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], run_id: str | None) -> str:
+    if '"run_id"' not in columns:
+        if run_id is not None:
+            raise ExportError(f"table '{table}' holds no runs; leave out --run")
+        return ""
+    if run_id is None:
+        run_id = con.execute(f'SELECT max(run_id) FROM "{table}"').fetchone()[0]  # run ids sort by time
+    elif not con.execute(f'SELECT count(*) FROM "{table}" WHERE run_id = ?', [run_id]).fetchone()[0]:
+        known = [r[0] for r in con.execute(f'SELECT DISTINCT run_id FROM "{table}" ORDER BY 1 DESC LIMIT 5').fetchall()]
+        raise ExportError(f"table '{table}' has no run '{run_id}'; latest runs: {', '.join(known) or 'none'}")
+    return f" WHERE run_id = '{_quote(run_id)}'" if run_id is not None else ""
 
 
 def _public_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
