@@ -267,6 +267,22 @@ def export(
     console.print(say("export.done", ws.settings.workspace.language, rows=rows, out=out))
 
 
+@app.command()
+def runs(
+    workspace: WorkspaceOption = None,
+    command: Annotated[str | None, typer.Option("--command", "-c", help="Only runs of this command.")] = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+) -> None:
+    """List the recorded runs, newest first: command, status, duration, parameters and library versions."""
+    ws = _open(workspace)
+    with _reading(ws) as con:
+        frame = query(con, "SELECT run_id, command, status, started_at, "
+                      "round(epoch(finished_at - started_at), 1) AS seconds, parameters, versions, message "
+                      "FROM runs WHERE $command IS NULL OR command = $command ORDER BY started_at DESC",
+                      {"command": command})
+    _print_frame(frame, output_format)
+
+
 @contextmanager
 def _reading(ws: Workspace) -> Iterator[duckdb.DuckDBPyConnection]:
     try:

@@ -15,7 +15,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 import duckdb
 
-TRACKED_LIBRARIES = ("shelfwise", "duckdb", "pandas", "numpy", "pyarrow")
+TRACKED_LIBRARIES = ("shelfwise", "duckdb", "pandas", "numpy", "pyarrow", "statsforecast", "mlforecast", "lightgbm",
+                     "utilsforecast", "scikit-learn")
 
 
 def new_run_id(command: str) -> str:

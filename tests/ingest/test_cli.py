@@ -223,3 +223,22 @@ def test_export_of_a_run_table_takes_the_latest_run_or_the_one_asked(tmp_path):
     assert out.read_text().splitlines()[1:] == ["20260101T000000-a,1"]
     missing = runner.invoke(app, ["export", "results", "-o", str(out), "--run", "nope", "-w", str(ws.root)])
     assert missing.exit_code == 1 and "20260102T000000-b" in missing.output
+
+
+def test_runs_lists_the_recorded_runs_newest_first(tmp_path):
+    from shelfwise.runs import recorded_run
+    from shelfwise.workspace import init_workspace
+
+    ws = init_workspace(tmp_path / "ws")
+    with ws.warehouse.connect(write=True) as con:
+        with recorded_run(con, "quality", {"a": 1}):
+            pass
+        with recorded_run(con, "forecast", {"horizon": 28}):
+            pass
+    runner = CliRunner()
+    listed = runner.invoke(app, ["runs", "-f", "csv", "-w", str(ws.root)])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert len(lines) == 3 and ",forecast,succeeded," in lines[1] and ",quality,succeeded," in lines[2]
+    only = runner.invoke(app, ["runs", "-c", "quality", "-f", "csv", "-w", str(ws.root)])
+    assert len(only.output.splitlines()) == 2 and "statsforecast" in only.output

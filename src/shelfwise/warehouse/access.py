@@ -25,6 +25,6 @@ def list_tables(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return pd.DataFrame({"table": names, "rows": counts})
 
 
-def query(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+def query(con: duckdb.DuckDBPyConnection, sql: str, parameters: dict | None = None) -> pd.DataFrame:
     """Run one statement on a read-only connection and return its result."""
-    return con.execute(sql).df()
+    return con.execute(sql, parameters or {}).df()
