@@ -67,8 +67,12 @@ def _join(*parts: pa.Array | str) -> pa.Array:
 
 
 def _series(values: pa.Array | pa.ChunkedArray) -> pd.Series:
-    """Wrap Arrow strings as a pandas `str` Series without copying them through Python objects."""
-    return pd.Series(pd.array(pc.cast(values, pa.large_string()), dtype="str"))
+    """Arrow strings as a pandas string column whose nulls stay missing values.
+
+    Not `dtype="str"`: before pandas 3 (which the forecasting libraries still require) that is NumPy's `str` and
+    turns a null into the text "None".
+    """
+    return pd.Series(pc.cast(values, pa.large_string()).to_pandas())
 
 
 def text(values: pa.Array | pa.ChunkedArray) -> pd.Series:
