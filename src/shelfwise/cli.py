@@ -7,7 +7,6 @@ quarantined (pass --allow-quarantine to treat that as success); 4 the warehouse 
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from shelfwise import __version__
 from shelfwise.config import ConfigError
 from shelfwise.ingest import FailedLoad, IngestError, LoadResult, ingest_files
 from shelfwise.messages import default_language, say
+from shelfwise.privacy.audit import record_table_read
 from shelfwise.warehouse import EXPORT_FORMATS, WarehouseBusyError, export_table
 from shelfwise.warehouse.access import list_tables, query
 from shelfwise.warehouse.export import ExportError
@@ -226,22 +226,8 @@ def sql(
             frame = query(con, statement)
         except duckdb.Error as error:
             _fail(f"SQL: {error}", EXIT_FAILED)
-    _audit_read(ws, "warehouse.sql", statement, rows=len(frame))
+    record_table_read(ws.audit_path, "warehouse.sql", statement, actor="cli", rows=len(frame))
     _print_frame(frame, output_format)
-
-
-def _audit_read(ws: Workspace, action: str, text: str, **details: object) -> None:
-    """Reads that may touch pseudonymised personal data are audited (raw data is only read through the vault)."""
-    import hashlib
-
-    from shelfwise.privacy import audit
-    from shelfwise.schema import TABLES
-
-    personal = [name for name, table in TABLES.items() if table.personal_columns]
-    touched = [name for name in personal if re.search(rf"\b{name}\b", text, re.IGNORECASE)]
-    if touched:  # a statement may quote a name or a CPF: the log keeps its hash, never its text
-        audit.record(ws.audit_path, action, actor="cli", tables=touched,
-                     statement_sha256=hashlib.sha256(text.encode()).hexdigest(), **details)
 
 
 @app.command()
@@ -263,7 +249,7 @@ def export(
             rows = export_table(con, table, fmt, out, run_id=run)
         except ExportError as error:
             _fail(error, EXIT_FAILED)
-    _audit_read(ws, "warehouse.export", table, rows=rows, file=out.name)
+    record_table_read(ws.audit_path, "warehouse.export", table, actor="cli", rows=rows, file=out.name)
     console.print(say("export.done", ws.settings.workspace.language, rows=rows, out=out))
 
 

@@ -17,9 +17,6 @@ import duckdb
 import holidays
 import pandas as pd
 
-CALENDAR_FEATURES = ("dayofweek", "month", "day", "holiday", "pre_holiday", "black_friday_week", "to_christmas")
-PROMO_FEATURES = ("promo", "discount_pct", "price_ratio")
-
 
 def holiday_calendar(first: date, last: date, states: list[str]) -> pd.DataFrame:
     """state, date, holiday, pre_holiday (one or two days before one) for every day and state."""

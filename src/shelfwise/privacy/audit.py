@@ -25,6 +25,7 @@ import getpass
 import hashlib
 import json
 import os
+import re
 import socket
 from bisect import bisect_left
 from collections.abc import Iterator
@@ -410,3 +411,19 @@ def _head_problems(log: Path, tip: _Link | None, unreadable: list[int]) -> list[
     if not tip.answers_to(digest):
         return [f"{ends} with another hash than its head file records: the head file or the last entry was altered"]
     return []
+
+
+def record_table_read(log: Path, action: str, statement: str, *, actor: str | None = None, **details: object) -> None:
+    """Audit a read (a SQL statement, an export) that touches a table with personal columns, from any interface.
+
+    Such tables hold pseudonyms, not raw values (those are read only through the vault, which audits itself), but
+    pseudonymised data is still personal data. A statement may quote a name or a CPF, so the log keeps its hash
+    and the tables it names, never its text.
+    """
+    from shelfwise.schema import TABLES
+
+    touched = [name for name, table in TABLES.items()
+               if table.personal_columns and re.search(rf"\b{name}\b", statement, re.IGNORECASE)]
+    if touched:
+        record(log, action, actor=actor, tables=touched,
+               statement_sha256=hashlib.sha256(statement.encode()).hexdigest(), **details)

@@ -24,10 +24,9 @@ import duckdb
 from shelfwise.config import Settings
 from shelfwise.privacy.columns import stored_sql
 from shelfwise.privacy.detect import mask_text
-from shelfwise.privacy.keys import Keys
 from shelfwise.privacy.outbound import name_index_rows
 from shelfwise.privacy.pseudonyms import Pseudonymiser
-from shelfwise.privacy.tombstones import apply_tombstones, is_buried
+from shelfwise.privacy.tombstones import apply_tombstones, erased_customers, is_buried
 from shelfwise.privacy.vault import SEALED_COLUMNS, SealedPerson, Vault
 from shelfwise.schema import TABLES, Table, Treatment
 from shelfwise.workspace import Workspace
@@ -42,15 +41,15 @@ class IngestPrivacy:
     """The privacy side of one ingestion run: keys installed on the connection, the vault, the consent rules."""
 
     workspace: Workspace
-    keys: Keys
     vault: Vault
+    pseudonymise: Pseudonymiser
 
     @classmethod
     def open(cls, workspace: Workspace, con: duckdb.DuckDBPyConnection) -> IngestPrivacy:
         """Install the keyed hash on the warehouse connection."""
         vault = Vault(workspace)
         vault.keys.install(con)
-        privacy = cls(workspace, vault.keys, vault)
+        privacy = cls(workspace, vault, Pseudonymiser(vault.keys))
         privacy.settle(con)  # records left pending by a load interrupted before it could confirm them
         return privacy
 
@@ -86,14 +85,14 @@ class IngestPrivacy:
         kept = [p for p, gone in zip(people, buried, strict=True) if not gone]
         keys: dict[str, list[str]] = {}
         names = {p.customer_id: p.raw["name"] for p in kept if p.raw.get("name")}
-        for customer_id, pseudonym in name_index_rows(Pseudonymiser(self.keys), names):
+        for customer_id, pseudonym in name_index_rows(self.pseudonymise, names):
             keys.setdefault(customer_id, []).append(pseudonym)
         kept = [dataclasses.replace(p, name_keys=tuple(keys.get(p.customer_id, ()))) for p in kept]
         return self.vault.store_people(kept, load_id=load_id, file=file)
 
     def _buried_people(self, con: duckdb.DuckDBPyConnection, people: list[SealedPerson]) -> list[bool]:
-        pseudonymise = Pseudonymiser(self.keys)
-        checks = [is_buried(con, "customer", pseudonymise("customer", [p.customer_id for p in people]))]
+        ids = [p.customer_id for p in people]
+        checks = [erased_customers(con, ids, self.pseudonymise("customer", ids))]
         for column in ("document", "email", "phone"):
             checks.append(is_buried(con, column, [p.pseudonyms.get(column) for p in people]))
         return [any(flags) for flags in zip(*checks, strict=True)] if people else []
@@ -107,6 +106,8 @@ class IngestPrivacy:
         `header_columns` maps each file header to its canonical column. Returns the rows to write and how many
         rows of erased people were left out.
         """
+        if not rows:
+            return [], 0
         personal = {h for h, c in header_columns.items() if table.column(c).personal}
         masked_headers = {h for h in personal if table.column(header_columns[h]).personal.treatment == Treatment.MASKED}
         holds_people = bool(table.personal_columns)
@@ -130,16 +131,14 @@ class IngestPrivacy:
     def _buried_rejects(
         self, con: duckdb.DuckDBPyConnection, table: Table, header_columns: dict[str, str], contents: list[dict]
     ) -> list[bool]:
-        pseudonymise = Pseudonymiser(self.keys)
+        pseudonymise = self.pseudonymise
         flags = [False] * len(contents)
         for header, canonical in header_columns.items():
             column = table.column(canonical)
             if canonical == "customer_id":  # kept as the warehouse keeps it: an id that is a CPF is its pseudonym
                 ids = [pseudonymise.customer_id(c[header]) if isinstance(c.get(header), str) else None
                        for c in contents]
-                found = [any(flags) for flags in zip(is_buried(con, "customer", pseudonymise("customer", ids)),
-                                                     is_buried(con, "document", ids), is_buried(con, "email", ids),
-                                                     strict=True)]
+                found = erased_customers(con, ids, pseudonymise("customer", ids))
                 flags = [a or b for a, b in zip(flags, found, strict=True)]
                 continue
             kind = column.personal.identifier if column.personal and column.personal.identifier in (

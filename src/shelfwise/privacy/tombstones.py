@@ -18,8 +18,6 @@ import duckdb
 from shelfwise.privacy.pseudonyms import pseudonym_sql
 from shelfwise.schema import TABLES
 
-TOMBSTONE_KINDS = ("customer", "document", "email", "phone", "token")
-
 
 def _erased(kind: str, value: str) -> str:
     return f"{value} IN (SELECT pseudonym FROM privacy_tombstones WHERE kind = '{kind}')"
@@ -95,3 +93,15 @@ def is_buried(con: duckdb.DuckDBPyConnection, kind: str, pseudonyms: list[str | 
         [kind, [p for p in pseudonyms if p]],
     ).fetchall()}
     return [p in buried for p in pseudonyms]
+
+
+def erased_customers(
+    con: duckdb.DuckDBPyConnection, stored_ids: list[str | None], customer_pseudonyms: list[str | None]
+) -> list[bool]:
+    """`_erased_customer` for ids that never reach a table: tombstoned as an id, or being an erased CPF or e-mail.
+
+    `stored_ids` are the ids as the warehouse keeps them, `customer_pseudonyms` their pseudonyms as ids.
+    """
+    checks = (is_buried(con, "customer", customer_pseudonyms), is_buried(con, "document", stored_ids),
+              is_buried(con, "email", stored_ids))
+    return [any(flags) for flags in zip(*checks, strict=True)]
