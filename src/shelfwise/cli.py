@@ -263,7 +263,7 @@ def runs(
     ws = _open(workspace)
     with _reading(ws) as con:
         frame = query(con, "SELECT run_id, command, status, started_at, "
-                      "round(epoch(finished_at - started_at), 1) AS seconds, parameters, versions, message "
+                      "round(epoch(finished_at - started_at), 1) AS seconds, parameters, metrics, versions, message "
                       "FROM runs WHERE $command IS NULL OR command = $command ORDER BY started_at DESC",
                       {"command": command})
     _print_frame(frame, output_format)
@@ -302,3 +302,8 @@ from shelfwise.cli_privacy import audit_app, privacy_app  # noqa: E402 - they us
 
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(audit_app, name="audit")
+
+from shelfwise.cli_forecast import forecast_app, replenish  # noqa: E402 - they use the helpers above
+
+app.add_typer(forecast_app, name="forecast")
+app.command()(replenish)

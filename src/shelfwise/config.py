@@ -130,6 +130,76 @@ class PrivacySettings:
 LEGAL_BASES = ("consent", "legitimate_interest", "contract", "legal_obligation")
 
 
+FORECAST_MODELS = ("lightgbm", "auto_ets", "seasonal_naive", "auto_theta", "auto_arima", "mstl", "croston", "tsb",
+                   "adida", "imapa")
+"""Every candidate model `[forecast] models` may name (see `shelfwise.forecast.automl`)."""
+SELECTION_METRICS = ("mase", "wape")
+
+
+@dataclass(frozen=True)
+class ForecastSettings:
+    """How demand is forecast: the horizon, the candidate models and how the backtest chooses among them."""
+
+    horizon: int = _setting(28, "Days forecast after the last sales date.")
+    windows: int = _setting(3, "Rolling-origin backtest windows (each as long as the horizon); at least 3.")
+    models: str = _setting(
+        "lightgbm,auto_ets,seasonal_naive,croston,tsb,adida,imapa",
+        "Comma-separated candidates: lightgbm (one global model), auto_ets, seasonal_naive, auto_theta, auto_arima, "
+        "mstl (weekly + yearly) for every series; croston, tsb, adida, imapa for intermittent and lumpy ones. "
+        "auto_theta, auto_arima and mstl cost 3x to 100x auto_ets per series: add them for small catalogues.",
+    )
+    metric: str = _setting("mase", "Backtest metric that ranks the models: 'mase' or 'wape'.")
+    selection_margin: float = _setting(
+        0.10, "A single model replaces the combination of the best two for a series only when its backtest metric "
+        "is lower by at least this share (noise in three windows is larger than small differences).",
+    )
+    min_history_days: int = _setting(
+        56, "Series with fewer days of history borrow their level and shape from their category in their store.",
+    )
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.model_list) - set(FORECAST_MODELS))
+        if unknown or not self.model_list:
+            raise ConfigError(f"[forecast] models: unknown {unknown or 'empty list'}; expected some of: "
+                              f"{', '.join(FORECAST_MODELS)}")
+        if self.metric not in SELECTION_METRICS:
+            raise ConfigError(f"[forecast] metric = '{self.metric}'; expected one of: {', '.join(SELECTION_METRICS)}")
+        if self.horizon < 1 or self.windows < 1 or self.min_history_days < 14:
+            raise ConfigError("[forecast] horizon and windows must be >= 1 and min_history_days >= 14")
+
+    @property
+    def model_list(self) -> tuple[str, ...]:
+        """The candidates, in the order given."""
+        return tuple(dict.fromkeys(m.strip() for m in self.models.split(",") if m.strip()))
+
+
+@dataclass(frozen=True)
+class ComputeSettings:
+    """Where the heavy work runs: this machine's cores, or a Dask cluster."""
+
+    engine: str = _setting("local", "'local' (every core of this machine) or 'dask' (a Dask cluster).")
+    scheduler: str = _setting("", "Address of the Dask scheduler (tcp://host:8786) when engine = 'dask'.")
+    n_jobs: int = _setting(0, "Processes/threads for local work; 0 means one per core.")
+
+    def __post_init__(self) -> None:
+        if self.engine not in ("local", "dask"):
+            raise ConfigError(f"[compute] engine = '{self.engine}'; expected 'local' or 'dask'")
+        if self.engine == "dask" and not self.scheduler:
+            raise ConfigError("[compute] engine = 'dask' needs scheduler = 'tcp://host:port'")
+
+
+@dataclass(frozen=True)
+class ReplenishSettings:
+    """How orders are proposed from the forecast and the stock snapshot."""
+
+    service_level: float = _setting(0.95, "Cycle service level: the chance that stock lasts until the next order "
+                                    "arrives.")
+    review_period_days: int = _setting(7, "Days between replenishment runs (orders are sized to last that long).")
+    default_lead_time_days: int = _setting(7, "Lead time of products whose record and supplier give none.")
+    assume_missing_stock_zero: bool = _setting(
+        False, "Plan series without a stock snapshot as if nothing were on hand (default: no order, a note).")
+
+
 @dataclass(frozen=True)
 class Settings:
     """All settings of a workspace."""
@@ -138,6 +208,9 @@ class Settings:
     warehouse: WarehouseSettings = field(default_factory=WarehouseSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    forecast: ForecastSettings = field(default_factory=ForecastSettings)
+    replenish: ReplenishSettings = field(default_factory=ReplenishSettings)
+    compute: ComputeSettings = field(default_factory=ComputeSettings)
 
 
 class ConfigError(ValueError):

@@ -72,6 +72,41 @@ TEXTS: dict[str, dict[str, str]] = {
                           "en": "Retention: {rows} expired row(s) purged"},
     "privacy.retention_dry": {"pt": "Retenção (simulação): {rows} linha(s) seriam removidas",
                               "en": "Retention (dry run): {rows} row(s) would be purged"},
+    "forecast.done": {
+        "pt": "Previsão {run}: {series} séries, {horizon} dias a partir de {start}",
+        "en": "Forecast {run}: {series} series, {horizon} days from {start}",
+    },
+    "forecast.accuracy": {
+        "pt": "Backtest ({windows} janelas de {horizon} dias): WAPE {wape:.1%} (sazonal ingênuo {naive:.1%}), "
+              "MASE {mase:.2f}, viés {bias:+.1%}, cobertura dos intervalos 80% {cov80:.0%} e 95% {cov95:.0%}",
+        "en": "Backtest ({windows} windows of {horizon} days): WAPE {wape:.1%} (seasonal naive {naive:.1%}), "
+              "MASE {mase:.2f}, bias {bias:+.1%}, interval coverage 80% {cov80:.0%} and 95% {cov95:.0%}",
+    },
+    "forecast.combination": {"pt": "Combinação: {weights}", "en": "Combination: {weights}"},
+    "forecast.series_backtested": {"pt": "  séries com backtest: {n}", "en": "  series backtested: {n}"},
+    "forecast.series_forecast_only": {"pt": "  séries previstas sem backtest (histórico curto para as janelas): {n}",
+                                      "en": "  series forecast without a backtest (history too short for the "
+                                            "windows): {n}"},
+    "forecast.series_borrowed": {"pt": "  séries novas, emprestando nível e perfil da categoria na loja: {n}",
+                                 "en": "  new series, borrowing level and shape from their category in the "
+                                       "store: {n}"},
+    "forecast.series_no_demand": {"pt": "  séries sem nenhuma venda positiva (previsão 0): {n}",
+                                  "en": "  series without any positive sale (forecast 0): {n}"},
+    "forecast.future_rows_ignored": {"pt": "  linhas de venda com data futura ignoradas: {n}",
+                                     "en": "  sales rows dated in the future, ignored: {n}"},
+    "forecast.no_product_record": {"pt": "  séries de produtos sem cadastro (sem categoria): {n}",
+                                   "en": "  series of products without a record (no category): {n}"},
+    "forecast.report_hint": {"pt": "Acurácia por categoria, loja ou série: shelfwise forecast report --by category",
+                             "en": "Accuracy by category, store or series: shelfwise forecast report --by category"},
+    "replenish.done": {
+        "pt": "Reposição {run} (previsão {forecast}): {series} séries, {orders} pedidos sugeridos, {flagged} itens "
+              "com cobertura menor que o prazo de entrega",
+        "en": "Replenishment {run} (forecast {forecast}): {series} series, {orders} suggested orders, {flagged} "
+              "items whose cover is shorter than their lead time",
+    },
+    "replenish.files": {"pt": "Propostas por fornecedor: {workbook} ({drafts} rascunho(s) de e-mail)",
+                        "en": "Proposals per supplier: {workbook} ({drafts} e-mail draft(s))"},
+    "replenish.nothing": {"pt": "Nenhum pedido a sugerir.", "en": "Nothing to order."},
     "audit.ok": {"pt": "Log de auditoria íntegro: {entries} registro(s); último hash {head}",
                  "en": "Audit log intact: {entries} entries; last hash {head}"},
     "audit.broken": {"pt": "Log de auditoria ADULTERADO: {problems} problema(s) em {entries} registro(s)",

@@ -43,21 +43,39 @@ def input_fingerprint(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return {table: ",".join(h[:12] for h in hashes) for table, hashes in rows}
 
 
+def start_run(con: duckdb.DuckDBPyConnection, command: str, parameters: dict[str, object]) -> str:
+    """Register a run as `running` and return its id."""
+    run_id = new_run_id(command)
+    con.execute(
+        "INSERT INTO runs (run_id, command, parameters, inputs, versions, status, started_at) "
+        "VALUES (?, ?, ?, ?, ?, 'running', now())",
+        [run_id, command, json.dumps(parameters, default=str), json.dumps(input_fingerprint(con)),
+         json.dumps(library_versions())],
+    )
+    return run_id
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, *, error: BaseException | None = None,
+    metrics: dict[str, object] | None = None,
+) -> None:
+    """Record how a run ended: `succeeded` with its headline metrics, or `failed` with the error message."""
+    con.execute(
+        "UPDATE runs SET status = ?, message = ?, metrics = ?, finished_at = now() WHERE run_id = ?",
+        ["failed" if error else "succeeded", str(error)[:2000] if error else None,
+         json.dumps(metrics, default=str) if metrics else None, run_id],
+    )
+
+
 @contextmanager
 def recorded_run(
     con: duckdb.DuckDBPyConnection, command: str, parameters: dict[str, object]
 ) -> Iterator[str]:
     """Register a run, yield its id, and record how it ended (the error message if it failed)."""
-    run_id = new_run_id(command)
-    con.execute(
-        "INSERT INTO runs VALUES (?, ?, ?, ?, ?, 'running', NULL, now(), NULL)",
-        [run_id, command, json.dumps(parameters, default=str), json.dumps(input_fingerprint(con)),
-         json.dumps(library_versions())],
-    )
+    run_id = start_run(con, command, parameters)
     try:
         yield run_id
     except Exception as error:
-        con.execute("UPDATE runs SET status = 'failed', message = ?, finished_at = now() WHERE run_id = ?",
-                    [str(error)[:2000], run_id])
+        finish_run(con, run_id, error=error)
         raise
-    con.execute("UPDATE runs SET status = 'succeeded', finished_at = now() WHERE run_id = ?", [run_id])
+    finish_run(con, run_id)

@@ -7,7 +7,7 @@ window's own training history; both are one grouped pass here.
 - WAPE = Σ|y − ŷ| / Σ|y| — the share of volume missed; undefined (NaN) when nothing sold.
 - MASE = mean|y − ŷ| / mean|y_t − y_{t−7}| over the training days: below 1 beats a weekly seasonal naive.
 - bias = Σ(ŷ − y) / Σ|y| — positive means over-forecasting (excess stock), negative under (stock-outs).
-- coverage_80 / coverage_95 — the share of actuals inside the 80% / 95% intervals.
+- coverage_80 / coverage_95 — the share of actuals inside the 80% / 95% intervals (NaN for a model without one).
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ def backtest_metrics(backtest: pd.DataFrame, history: pd.DataFrame) -> pd.DataFr
     scored["abs_error"] = (scored["y"] - scored["forecast"]).abs()
     scored["error"] = scored["forecast"] - scored["y"]
     scored["abs_y"] = scored["y"].abs()
-    scored["in_80"] = scored["y"].between(scored["lower_80"], scored["upper_80"])
-    scored["in_95"] = scored["y"].between(scored["lower_95"], scored["upper_95"])
+    for level in (80, 95):  # a model without an interval has no coverage, not a coverage of 0
+        inside = scored["y"].between(scored[f"lower_{level}"], scored[f"upper_{level}"]).astype(float)
+        scored[f"in_{level}"] = inside.where(scored[f"upper_{level}"].notna())
     grouped = scored.groupby([*KEY, "model", "cutoff"], as_index=False).agg(
         abs_error=("abs_error", "sum"), mean_abs_error=("abs_error", "mean"), error=("error", "sum"),
         volume=("abs_y", "sum"), coverage_80=("in_80", "mean"), coverage_95=("in_95", "mean"), days=("y", "size"))

@@ -16,6 +16,8 @@ backtests never score them.
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
 import pandas as pd
 
@@ -23,7 +25,8 @@ SERIES_KEY = ("store_id", "product_id")
 
 HISTORY_SQL = """
 WITH daily AS (
-    SELECT store_id, product_id, date, sum(units) AS units FROM sales GROUP BY ALL
+    SELECT store_id, product_id, date, sum(units) AS units FROM sales
+    WHERE CAST($until AS DATE) IS NULL OR date <= CAST($until AS DATE) GROUP BY ALL
 ), bounds AS (
     SELECT store_id, product_id, min(date) AS first_day FROM daily WHERE units > 0 GROUP BY ALL
 ), last_day AS (
@@ -45,26 +48,32 @@ LEFT JOIN stock k ON k.store_id = g.store_id AND k.product_id = g.product_id AND
 """
 
 
-def demand_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def demand_history(con: duckdb.DuckDBPyConnection, *, until: date | None = None) -> pd.DataFrame:
     """One row per series and day: store_id, product_id, date, units (demand, filled), observed, closed, censored.
 
-    Series are ordered by key and date, the layout statsforecast and mlforecast expect.
+    Sales after `until` are not read. Series are ordered by key and date, the layout statsforecast and mlforecast
+    expect.
     """
     frame = con.execute(f"""
         WITH h AS ({HISTORY_SQL}),
-        filled AS (
+        recent AS (
             SELECT *, NOT (closed OR censored) AS observed,
                    median(CASE WHEN NOT (closed OR censored) THEN units END) OVER (
                        PARTITION BY store_id, product_id, dayofweek(date) ORDER BY date
-                       ROWS BETWEEN 8 PRECEDING AND 1 PRECEDING) AS usual
+                       ROWS BETWEEN 8 PRECEDING AND 1 PRECEDING) AS recent_usual
             FROM h
+        ), filled AS (  -- a closure longer than 8 weeks (a gap in the export) keeps the last known usual level
+            SELECT *, last_value(recent_usual IGNORE NULLS) OVER (
+                       PARTITION BY store_id, product_id, dayofweek(date) ORDER BY date
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS usual
+            FROM recent
         )
         SELECT store_id, product_id, date,
                CASE WHEN observed THEN units WHEN censored THEN greatest(units, coalesce(usual, 0))
                     ELSE coalesce(usual, 0) END AS units,
                observed, closed, censored
         FROM filled ORDER BY store_id, product_id, date
-    """).df()
+    """, {"until": until}).df()
     return frame
 
 

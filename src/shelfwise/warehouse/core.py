@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS runs (
     run_id VARCHAR PRIMARY KEY, command VARCHAR, parameters VARCHAR, inputs VARCHAR, versions VARCHAR,
     status VARCHAR, message VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP
 );
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS metrics VARCHAR;
 """
 
 
@@ -133,6 +134,8 @@ class Warehouse:
             read_only = not write and self.path.exists()
             con = duckdb.connect(str(self.path), read_only=read_only, config=self._duckdb_config())
             con.execute(f"LOAD icu; SET TimeZone = '{self.timezone}'; SET enable_progress_bar = false")
+            if write:  # brings a workspace made by an older version up to date (every statement is idempotent)
+                con.execute(METADATA_DDL)
             try:
                 yield con
             finally:
