@@ -7,13 +7,12 @@ import pandas as pd
 import pytest
 
 from shelfwise.ingest import FailedLoad, ingest_files
-from shelfwise.pipelines.demo import run_demo
 from shelfwise.schema import TABLES
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    return run_demo(tmp_path_factory.mktemp("demo") / "ws")
+def demo(forecast_demo):
+    return forecast_demo
 
 
 @pytest.fixture(scope="module")

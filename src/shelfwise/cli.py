@@ -183,7 +183,7 @@ def demo(
     directory: Annotated[Path | None, typer.Argument(help="Folder for the demo workspace.")] = Path("shelfwise-demo"),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data (same seed, same data).")] = 7,
 ) -> None:
-    """Build a demo workspace: a São Paulo supermarket chain and a shopping mall, loaded and checked."""
+    """Build a demo workspace: a São Paulo chain and a shopping mall, loaded, checked, forecast, replenished."""
     from shelfwise.pipelines.demo import run_demo
     from shelfwise.quality import summarize
 
@@ -198,6 +198,11 @@ def demo(
     with _reading(report.workspace) as con:
         _print_frame(list_tables(con), "table")
     console.print(summarize(report.findings, lang), markup=False, highlight=False)
+    if report.forecast is not None:
+        from shelfwise.cli_forecast import print_forecast, print_replenishment
+
+        print_forecast(report.forecast, lang)
+        print_replenishment(report.replenishment, lang)
     console.print(say("demo.tour", lang, root=report.workspace.root))
     raise typer.Exit(code)
 

@@ -60,9 +60,10 @@ def print_forecast(run: ForecastRun, lang: str) -> None:
                           naive=summary.get("seasonal_naive_wape", float("nan")), mase=summary["automl_mase"],
                           bias=summary["automl_bias"], cov80=summary["automl_coverage_80"],
                           cov95=summary["automl_coverage_95"]))
-    if result.weights:
-        console.print(say("forecast.combination", lang,
-                          weights=" + ".join(f"{w:.2f}·{m}" for m, w in result.weights.items())))
+    if len(result.weights.get("regular", {})) > 1:
+        console.print(say("forecast.combination", lang, **{
+            regime: " + ".join(f"{w:.1f}·{m}" for m, w in weights.items())
+            for regime, weights in result.weights.items()}))
     for key in PATHS:
         if result.counts.get(key):
             console.print(say(f"forecast.{key}", lang, n=result.counts[key]))

@@ -45,9 +45,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "demo.tour": {
         "pt": "Pronto. Experimente:\n  shelfwise -w {root} tables\n  shelfwise -w {root} quality\n"
               "  shelfwise -w {root} sql \"SELECT store_id, sum(units) FROM sales GROUP BY ALL\"\n"
+              "  shelfwise -w {root} forecast report --by store\n"
+              "  shelfwise -w {root} export replenishment --out pedidos.xlsx\n"
               "  shelfwise -w {root} privacy ropa",
         "en": "Done. Try:\n  shelfwise -w {root} tables\n  shelfwise -w {root} quality\n"
               "  shelfwise -w {root} sql \"SELECT store_id, sum(units) FROM sales GROUP BY ALL\"\n"
+              "  shelfwise -w {root} forecast report --by store\n"
+              "  shelfwise -w {root} export replenishment --out orders.xlsx\n"
               "  shelfwise -w {root} privacy ropa",
     },
     "privacy.access": {
@@ -82,7 +86,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Backtest ({windows} windows of {horizon} days): WAPE {wape:.1%} (seasonal naive {naive:.1%}), "
               "MASE {mase:.2f}, bias {bias:+.1%}, interval coverage 80% {cov80:.0%} and 95% {cov95:.0%}",
     },
-    "forecast.combination": {"pt": "Combinação: {weights}", "en": "Combination: {weights}"},
+    "forecast.combination": {"pt": "Combinação: {regular} (dias de promoção: {promo})",
+                             "en": "Combination: {regular} (promotion days: {promo})"},
     "forecast.series_backtested": {"pt": "  séries com backtest: {n}", "en": "  series backtested: {n}"},
     "forecast.series_forecast_only": {"pt": "  séries previstas sem backtest (histórico curto para as janelas): {n}",
                                       "en": "  series forecast without a backtest (history too short for the "

@@ -9,7 +9,6 @@ import pytest
 
 from shelfwise.forecast.series import classify, demand_history
 from shelfwise.ingest import ingest_files
-from shelfwise.pipelines.demo import run_demo
 from shelfwise.workspace import init_workspace
 
 SALES = """data;loja;produto;qtd
@@ -53,8 +52,8 @@ def test_the_history_tells_closed_censored_returns_and_new_series_apart(history)
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    return run_demo(tmp_path_factory.mktemp("forecast") / "ws")
+def demo(forecast_demo):
+    return forecast_demo
 
 
 def test_the_demo_history_finds_the_planted_closed_and_censored_days(demo):

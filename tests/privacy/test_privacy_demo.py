@@ -28,7 +28,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp("privacy")
-    report = run_demo(root / "ws")
+    report = run_demo(root / "ws", forecast=False)
     originals = root / "originals"  # the exports as the retailer has them, outside the workspace
     shutil.copytree(report.workspace.landing, originals)
     return report, originals

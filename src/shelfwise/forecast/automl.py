@@ -58,6 +58,8 @@ SEASON = 7
 MIN_SCALE = 0.5
 SHRINK_DAYS = 14
 """A new series' own mean counts as much as its peers' once it has this many days."""
+MIN_REGIME_DAYS = 100
+"""Scored promotion days needed before promotion days get combination weights of their own."""
 
 DYNAMIC_FEATURES = ["promo", "discount_pct", "price_ratio", "holiday", "pre_holiday", "black_friday_week",
                     "to_christmas", "day", "dayofweek", "month"]
@@ -82,7 +84,7 @@ class ForecastResult:
             (backtested, forecast_only, borrowed, no_demand) and model.
         counts: how many series took each path and each exclusion reason.
         summary: pooled backtest figures of the chosen forecast and of the seasonal naive.
-        weights: the combination's members and weights.
+        weights: the combination's members and weights, per regime (`regular`, `promo` days).
         origin: the last sales date; the horizon starts the day after.
     """
 
@@ -91,7 +93,7 @@ class ForecastResult:
     series: pd.DataFrame
     counts: dict[str, int]
     summary: dict[str, float]
-    weights: dict[str, float]
+    weights: dict[str, dict[str, float]]
     origin: date
     quantiles: dict[str, float] = field(default_factory=dict)
 
@@ -207,14 +209,16 @@ def load_inputs(
     if today is not None:
         excluded["future_rows_ignored"] = int(con.execute(
             "SELECT count(*) FROM sales WHERE date > ?", [today]).fetchone()[0])
-    excluded["series_without_positive_sales"] = 0
     never_sold = con.execute(f"""
         SELECT store_id, product_id FROM sales {"WHERE date <= $today" if today else ""}
         GROUP BY ALL HAVING max(units) <= 0""", {"today": today} if today else {}).df()
+    excluded["series_without_positive_sales"] = len(never_sold)
     if len(never_sold):
-        last = history["date"].max() if len(history) else con.execute("SELECT max(date) FROM sales").fetchone()[0]
+        last = history["date"].max() if len(history) else con.execute(
+            "SELECT max(date) FROM sales WHERE CAST($today AS DATE) IS NULL OR date <= CAST($today AS DATE)",
+            {"today": today}).fetchall()[0][0]  # fetched to the end: DuckDB refuses register() after a partial fetch
         zeros = never_sold.assign(date=pd.Timestamp(last), units=0.0, observed=True, closed=False, censored=False)
-        history = pd.concat([history, zeros], ignore_index=True)
+        history = pd.concat([history, zeros], ignore_index=True) if len(history) else zeros
     if history.empty:
         raise ValueError("sales holds no rows to forecast from")
     first, last = history["date"].min(), history["date"].max()
@@ -354,6 +358,8 @@ def _global_model(panel: pd.DataFrame, future: pd.DataFrame, tested: set[int], m
     columns = ["unique_id", "ds", "y", *STATIC_FEATURES, *DYNAMIC_FEATURES]
     frame = panel.loc[panel["unique_id"].isin(modelled), columns]
     cv = pd.DataFrame(columns=["unique_id", "ds", "cutoff", GLOBAL_MODEL])
+    if frame.empty:  # every series new or without demand (a first month of data): nothing to train on
+        return cv, pd.DataFrame(columns=["unique_id", "ds", GLOBAL_MODEL])
     backtested = frame[frame["unique_id"].isin(tested)]
     if len(backtested):
         cv = _mlforecast(n_jobs).cross_validation(
@@ -414,32 +420,42 @@ def _model_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c in (GLOBAL_MODEL, COMBINATION, *NATIVE_INTERVALS, *INTERMITTENT_MODELS)]
 
 
-def _combination(cv: pd.DataFrame, history: pd.DataFrame, metric: str) -> dict[str, float]:
-    """The best two whole-catalogue models by pooled backtest metric, and the blend weight that scores best."""
+def _combination(cv: pd.DataFrame, history: pd.DataFrame, metric: str) -> dict[str, dict[str, float]]:
+    """The best two whole-catalogue models by pooled backtest metric, and their blend weights per regime.
+
+    Promotion days get weights of their own: a model that knows promotions (the global one) should carry a
+    promotion day, while on regular days the statistical model's level is as good or better. With fewer than
+    `MIN_REGIME_DAYS` scored promotion days the regular weights serve both.
+    """
     everyone = [m for m in _model_columns(cv) if m not in INTERMITTENT_MODELS]
     if not everyone or cv.empty:
         return {}
-    scored = cv[cv["observed"].fillna(False).astype(bool)]
-    scored = scored.dropna(subset=everyone)
+    scored = cv[cv["observed"].fillna(False).astype(bool)].dropna(subset=everyone)
     if scored.empty:
-        return {everyone[0]: 1.0}
+        return {"regular": {everyone[0]: 1.0}, "promo": {everyone[0]: 1.0}}
     scale = _scale(history, scored)
 
-    def score(prediction: pd.Series) -> float:
-        error = (prediction - scored["y"]).abs()
+    def score(frame: pd.DataFrame, prediction: pd.Series) -> float:
+        error = (prediction - frame["y"]).abs()
         if metric == "wape":
-            return float(error.sum() / max(scored["y"].abs().sum(), 1e-9))
-        per_series = error.groupby([scored["unique_id"], scored["cutoff"]]).mean()
+            return float(error.sum() / max(frame["y"].abs().sum(), 1e-9))
+        per_series = error.groupby([frame["unique_id"], frame["cutoff"]]).mean()
         return float((per_series / scale.reindex(per_series.index)).replace(np.inf, np.nan).mean())
 
-    ranked = sorted(everyone, key=lambda m: score(scored[m]))
+    ranked = sorted(everyone, key=lambda m: score(scored, scored[m]))
     if len(ranked) == 1:
-        return {ranked[0]: 1.0}
+        return {"regular": {ranked[0]: 1.0}, "promo": {ranked[0]: 1.0}}
     best, second = ranked[:2]
     grid = np.round(np.linspace(0, 1, 11), 2)
-    losses = [score(w * scored[best] + (1 - w) * scored[second]) for w in grid]
-    weight = float(grid[int(np.argmin(losses))])
-    return {best: weight, second: round(1 - weight, 2)}
+
+    def blend(frame: pd.DataFrame) -> dict[str, float]:
+        losses = [score(frame, w * frame[best] + (1 - w) * frame[second]) for w in grid]
+        weight = float(grid[int(np.argmin(losses))])
+        return {best: weight, second: round(1 - weight, 2)}
+
+    promo = scored["promo"].fillna(0) > 0
+    regular = blend(scored[~promo])
+    return {"regular": regular, "promo": blend(scored[promo]) if promo.sum() >= MIN_REGIME_DAYS else regular}
 
 
 def _scale(history: pd.DataFrame, scored: pd.DataFrame) -> pd.Series:
@@ -454,11 +470,14 @@ def _scale(history: pd.DataFrame, scored: pd.DataFrame) -> pd.Series:
     return scale.where(scale > 0)
 
 
-def _add_combination(frame: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
-    if len(weights) < 2 or not all(m in frame for m in weights):
+def _add_combination(frame: pd.DataFrame, weights: dict[str, dict[str, float]]) -> pd.DataFrame:
+    members = list(weights.get("regular", {}))
+    if len(members) < 2 or not all(m in frame for m in members):
         return frame
     frame = frame.copy()
-    frame[COMBINATION] = sum(w * frame[m] for m, w in weights.items())
+    promo = frame["promo"].fillna(0) > 0
+    regular = sum(w * frame[m] for m, w in weights["regular"].items())
+    frame[COMBINATION] = regular.where(~promo, sum(w * frame[m] for m, w in weights["promo"].items()))
     return frame
 
 
@@ -493,9 +512,10 @@ def _per_series(scores: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 
 def _choose(scores: pd.DataFrame, info: pd.DataFrame, settings: ForecastSettings,
-            weights: dict[str, float]) -> pd.DataFrame:
+            weights: dict[str, dict[str, float]]) -> pd.DataFrame:
     """unique_id, model: the combination (or the best whole-catalogue model), unless one model is clearly better."""
-    default = COMBINATION if len(weights) > 1 else next(iter(weights), None)
+    members = list(weights.get("regular", {}))
+    default = COMBINATION if len(members) > 1 else next(iter(members), None)
     modelled = info.loc[info["path"].isin(["backtested", "forecast_only"]), ["unique_id"]].copy()
     if default is None:  # only intermittent methods were asked for
         default = next(m for m in settings.model_list if m in INTERMITTENT_MODELS)
@@ -527,7 +547,10 @@ def _native_ok(scores: pd.DataFrame) -> set[str]:
 
 
 def _chosen(frame: pd.DataFrame, choice: pd.DataFrame) -> pd.DataFrame:
-    """One forecast column per row: the chosen model's (native intervals carried along)."""
+    """One forecast column per row: the chosen model's (native intervals carried along).
+
+    On promotion days a series whose chosen model cannot see promotions takes the combination's forecast.
+    """
     if frame.empty:
         return pd.DataFrame(columns=["unique_id", "ds", "forecast", "model", "promo"])
     merged = frame.merge(choice[["unique_id", "model"]], on="unique_id")
@@ -545,6 +568,10 @@ def _chosen(frame: pd.DataFrame, choice: pd.DataFrame) -> pd.DataFrame:
                 column = f"{model}-{side}-{level}"
                 if column in merged:
                     out.loc[rows, f"native_{bound}_{level}"] = merged.loc[rows, column].clip(lower=0)
+    blind = out["promo"].fillna(0).gt(0) & ~out["model"].isin([COMBINATION, GLOBAL_MODEL])
+    if COMBINATION in merged and blind.any():  # a model that cannot see promotions does not forecast their days
+        out.loc[blind, "forecast"] = merged.loc[blind, COMBINATION]
+        out.loc[blind, [c for c in out.columns if c.startswith("native_")]] = np.nan
     missing = out["forecast"].isna()  # a model that failed for this series: the combination's members fill in
     if missing.any():
         fallback = merged[[c for c in _model_columns(merged)]].mean(axis=1)
@@ -596,6 +623,8 @@ def _intervals(frame: pd.DataFrame, quantiles: dict[str, float], choice: pd.Data
     root = np.sqrt(frame["forecast"].clip(lower=MIN_SCALE))
     group = np.where(frame["promo"].fillna(0) > 0, "promo", "regular")
     use_native = frame["model"].isin(native) if "model" in frame else pd.Series(False, index=frame.index)
+    if "native_upper_80" in frame:
+        use_native &= frame["native_upper_80"].notna()
     for level in LEVELS:
         lo = pd.Series(group, index=frame.index).map(lambda g, lv=level: quantiles[f"{g}_lo_{lv}"])
         hi = pd.Series(group, index=frame.index).map(lambda g, lv=level: quantiles[f"{g}_hi_{lv}"])
@@ -647,7 +676,7 @@ def _borrow(info: pd.DataFrame, history: pd.DataFrame, chosen: pd.DataFrame, fea
         targets = targets[~targets["unique_id"].isin(matched["unique_id"])]
     if len(targets):  # nothing at all to borrow from: the series' own mean, flat
         parts.append(targets.assign(peer_rate=targets["own"]).merge(days, how="cross").assign(relative=1.0))
-    borrowed = pd.concat(parts, ignore_index=True)
+    borrowed = pd.concat([part for part in parts if len(part)], ignore_index=True)
     rate = (borrowed["days"] * borrowed["own"] + SHRINK_DAYS * borrowed["peer_rate"]) / (borrowed["days"] + SHRINK_DAYS)
     borrowed["forecast"] = (rate * borrowed["relative"]).clip(lower=0)
     borrowed["model"] = "borrowed"

@@ -1,4 +1,4 @@
-"""`shelfwise demo`: a workspace with the seeded demo data, loaded through the normal ingestion path.
+"""`shelfwise demo`: the seeded demo data, loaded through the normal ingestion path, forecast and replenished.
 
 The demo is the product's first impression and every later issue's test bed, so it uses no shortcut: the
 generated files are Brazilian-format exports in `landing/`, loaded exactly as a user's files would be, with
@@ -8,7 +8,7 @@ the planted truth beside them in `truth/`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +16,7 @@ import pandas as pd
 
 from shelfwise.demo import generate_demo
 from shelfwise.ingest import FailedLoad, LoadResult, ingest_files
+from shelfwise.pipelines.forecasting import ForecastRun, ReplenishRun, run_forecast, run_replenish
 from shelfwise.quality import run_quality
 from shelfwise.runs import recorded_run
 from shelfwise.workspace import Workspace, init_workspace
@@ -29,13 +30,18 @@ class DemoReport:
     truth_dir: Path
     loads: list[LoadResult | FailedLoad]
     findings: pd.DataFrame
+    forecast: ForecastRun | None = None
+    replenishment: ReplenishRun | None = None
 
 
 def run_demo(
     directory: Path | str | None, *, seed: int = 7, today: date | None = None,
-    on_step: Callable[[str], None] | None = None,
+    on_step: Callable[[str], None] | None = None, forecast: bool = True,
 ) -> DemoReport:
-    """Create (or refresh) a demo workspace: generate the files, ingest them, check their quality."""
+    """Create (or refresh) a demo workspace: generate, ingest, check quality, then forecast and propose orders.
+
+    `forecast=False` stops after the quality checks (for callers that only need the loaded data).
+    """
     workspace = init_workspace(directory)
     step = on_step or (lambda _: None)
     step("generate")
@@ -52,4 +58,11 @@ def run_demo(
             recorded_run(con, "quality", {"source": "demo"}) as run_id:
         findings = run_quality(con, run_id=run_id, today=today or date.today(),
                                language=workspace.settings.workspace.language)
-    return DemoReport(workspace=workspace, truth_dir=files.truth_dir, loads=loads, findings=findings)
+    report = DemoReport(workspace=workspace, truth_dir=files.truth_dir, loads=loads, findings=findings)
+    if not forecast:
+        return report
+    step("forecast")
+    forecast_run = run_forecast(workspace, today=today, progress=lambda name: step(f"forecast: {name}"))
+    step("replenish")
+    orders = run_replenish(workspace, forecast_run=forecast_run.run_id, today=today)
+    return replace(report, forecast=forecast_run, replenishment=orders)
