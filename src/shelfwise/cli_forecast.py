@@ -8,7 +8,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from shelfwise.cli import EXIT_FAILED, WorkspaceOption, _fail, _open, _print_frame, _reading, console, errors
-from shelfwise.forecast.automl import ForecastResult
+from shelfwise.forecast.automl import ForecastResult, NoSalesError
 from shelfwise.messages import say
 from shelfwise.pipelines.forecasting import (
     REPORT_LEVELS,
@@ -42,6 +42,8 @@ def forecast(
         task = progress.add_task("…", total=None)
         try:
             run = run_forecast(ws, horizon=horizon, progress=lambda name: progress.update(task, description=name))
+        except NoSalesError as error:
+            _fail(say("forecast.no_sales", lang, today=error.today or "-"), EXIT_FAILED)
         except ValueError as error:
             _fail(error, EXIT_FAILED)
     print_forecast(run, lang)

@@ -101,6 +101,10 @@ TEXTS: dict[str, dict[str, str]] = {
                                      "en": "  sales rows dated in the future, ignored: {n}"},
     "forecast.no_product_record": {"pt": "  séries de produtos sem cadastro (sem categoria): {n}",
                                    "en": "  series of products without a record (no category): {n}"},
+    "forecast.no_sales": {
+        "pt": "Não há vendas até {today} para prever: carregue um arquivo de vendas (shelfwise ingest vendas.csv)",
+        "en": "There are no sales up to {today} to forecast from: load a sales file (shelfwise ingest sales.csv)",
+    },
     "forecast.report_hint": {"pt": "Acurácia por categoria, loja ou série: shelfwise forecast report --by category",
                              "en": "Accuracy by category, store or series: shelfwise forecast report --by category"},
     "replenish.done": {

@@ -23,8 +23,9 @@ The design follows what was measured on two cores (bench/notes/forecast_design_s
   model keeps its own interval when its backtest coverage is within 5 points of nominal at both levels.
 - **Retail realities** are in `series` (closed days, censored days, returns, series start at the first sale).
   Series shorter than `min_history_days` borrow: their level is shrunk towards the median of their category
-  in their store (towards the chain's category, then the store, when there is no such peer) and they take
-  those peers' daily shape, promotions and holidays included. A day the store was closed on in every past
+  in their store (the chain's category, then the store, when there is no such peer), as strongly as those
+  peers agree (an empirical-Bayes gamma prior), and they take those peers' daily shape, promotions and
+  holidays included. A day the store was closed on in every past
   year (25 December) is forecast 0.
 
 statsforecast runs on every local core (`n_jobs`); with `[compute] engine = "dask"` it runs through its own
@@ -56,8 +57,8 @@ INTERMITTENT_MODELS = ("croston", "tsb", "adida", "imapa")
 NATIVE_INTERVALS = ("auto_ets", "seasonal_naive", "auto_theta", "auto_arima", "mstl")
 SEASON = 7
 MIN_SCALE = 0.5
-SHRINK_DAYS = 14
-"""A new series' own mean counts as much as its peers' once it has this many days."""
+MAX_PRIOR_DAYS = 28
+"""The most days of a new series' own sales its peers' rate can be worth (see `_peer_prior`)."""
 MIN_REGIME_DAYS = 100
 """Scored promotion days needed before promotion days get combination weights of their own."""
 
@@ -135,24 +136,25 @@ def forecast_demand(
     sparse_ids = set(info.loc[info["demand_class"].isin(["intermittent", "lumpy"]), "unique_id"])
     intermittent = [m for m in models if m in INTERMITTENT_MODELS]
     target = panel[["unique_id", "ds", "y"]]
-    runner = _Runner(compute)
-    cv_parts, fc_parts = [], []
-    if stat_models:
-        chosen_ids = set(modelled["unique_id"])
-        cv_parts.append(runner.stats_cv(_stat_models(stat_models, h), target, set(tested["unique_id"]), h, windows))
-        fc_parts.append(runner.stats_forecast(_stat_models(stat_models, h), target, chosen_ids, h))
-    if intermittent and sparse.any():
-        ids = sparse_ids & set(modelled["unique_id"])
-        cv_parts.append(runner.stats_cv(_stat_models(intermittent, h), target, ids & set(tested["unique_id"]), h,
-                                        windows, level=False))
-        fc_parts.append(runner.stats_forecast(_stat_models(intermittent, h), target, ids, h, level=False))
-    if GLOBAL_MODEL in models:
-        step("global model")
-        future = _future_features(features, info, origin, h)
-        lgb_cv, lgb_fc = runner.global_model(panel, future, set(tested["unique_id"]), set(modelled["unique_id"]),
-                                             h, windows)
-        cv_parts.append(lgb_cv)
-        fc_parts.append(lgb_fc)
+    cv_parts: list[pd.DataFrame] = []
+    fc_parts: list[pd.DataFrame] = []
+    with _Runner(compute) as runner:
+        if stat_models:
+            chosen_ids = set(modelled["unique_id"])
+            cv_parts.append(runner.stats_cv(_stat_models(stat_models, h), target, set(tested["unique_id"]), h, windows))
+            fc_parts.append(runner.stats_forecast(_stat_models(stat_models, h), target, chosen_ids, h))
+        if intermittent and sparse.any():
+            ids = sparse_ids & set(modelled["unique_id"])
+            cv_parts.append(runner.stats_cv(_stat_models(intermittent, h), target, ids & set(tested["unique_id"]), h,
+                                            windows, level=False))
+            fc_parts.append(runner.stats_forecast(_stat_models(intermittent, h), target, ids, h, level=False))
+        if GLOBAL_MODEL in models:
+            step("global model")
+            future = _future_features(features, info, origin, h)
+            lgb_cv, lgb_fc = runner.global_model(panel, future, set(tested["unique_id"]), set(modelled["unique_id"]),
+                                                 h, windows)
+            cv_parts.append(lgb_cv)
+            fc_parts.append(lgb_fc)
 
     step("choice")
     truth = panel[["unique_id", "ds", "y", "observed", "promo"]]
@@ -196,6 +198,15 @@ def forecast_demand(
 UNKNOWN_CATEGORY = "(sem categoria)"
 
 
+class NoSalesError(ValueError):
+    """There is no sales row (on or before the planning date) to forecast from."""
+
+    def __init__(self, today: date | None) -> None:
+        super().__init__(f"sales holds no rows{f' dated on or before {today}' if today else ''} to forecast from; "
+                         "load a sales file first (shelfwise ingest)")
+        self.today = today
+
+
 def load_inputs(
     con: Any, settings: ForecastSettings, *, today: date | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, int]]:
@@ -220,10 +231,11 @@ def load_inputs(
         zeros = never_sold.assign(date=pd.Timestamp(last), units=0.0, observed=True, closed=False, censored=False)
         history = pd.concat([history, zeros], ignore_index=True) if len(history) else zeros
     if history.empty:
-        raise ValueError("sales holds no rows to forecast from")
+        raise NoSalesError(today)
     first, last = history["date"].min(), history["date"].max()
     horizon_end = pd.Timestamp(last) + pd.Timedelta(days=settings.horizon)
-    features = series_features(con, history[KEY].drop_duplicates(), pd.Timestamp(first).date(), horizon_end.date())
+    features = series_features(con, history[KEY].drop_duplicates(), pd.Timestamp(first).date(), horizon_end.date(),
+                               until=today)
     categories = con.execute(
         "SELECT product_id, any_value(category) AS category FROM products GROUP BY ALL").df()
     return history, features, categories, excluded
@@ -298,11 +310,29 @@ def _stat_models(names: list[str], h: int) -> list[Any]:
 
 
 class _Runner:
-    """Runs the libraries here (every core) or on a Dask cluster, with the same calls and the same results."""
+    """Runs the libraries here (every core) or on a Dask cluster, with the same calls and the same results.
+
+    On a cluster one client serves the whole run; the global model's training frame is scattered to the
+    cluster first and trained with the same thread count as a local run would use, so both engines give the same
+    model (a worker with fewer cores is oversubscribed rather than given a different model).
+    """
 
     def __init__(self, compute: ComputeSettings) -> None:
         self.compute = compute
         self.n_jobs = compute.n_jobs or os.cpu_count() or 1
+        self.client: Any = None
+
+    def __enter__(self) -> _Runner:
+        if self.compute.engine == "dask":
+            from distributed import Client
+
+            self.client = Client(self.compute.scheduler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
 
     def _statsforecast(self, models: list[Any]) -> Any:
         from statsforecast import StatsForecast
@@ -312,16 +342,16 @@ class _Runner:
                              fallback_model=SeasonalNaive(season_length=SEASON))
 
     def _distributed(self, frame: pd.DataFrame, call: Callable[[Any], Any]) -> pd.DataFrame:
-        if self.compute.engine != "dask":
+        if self.client is None:
             return call(frame)
         import dask.dataframe as dd
-        from distributed import Client
 
-        with Client(self.compute.scheduler):
-            parts = max(1, min(64, frame["unique_id"].nunique() // 50))
-            distributed = dd.from_pandas(frame, npartitions=parts, sort=False)
-            result = call(distributed)
-            return result.compute() if hasattr(result, "compute") else result
+        parts = max(1, min(64, frame["unique_id"].nunique() // 50))
+        result = call(dd.from_pandas(frame, npartitions=parts, sort=False))
+        result = result.compute() if hasattr(result, "compute") else result
+        # Fugue hands dates back in nanoseconds: as the input had them, so both engines give the same frames
+        dates = [c for c in ("ds", "cutoff") if c in result.columns]
+        return result.astype(dict.fromkeys(dates, frame["ds"].dtype))
 
     def stats_cv(self, models: list[Any], target: pd.DataFrame, ids: set[int], h: int, windows: int,
                  *, level: bool = True) -> pd.DataFrame:
@@ -343,13 +373,12 @@ class _Runner:
 
     def global_model(self, panel: pd.DataFrame, future: pd.DataFrame, tested: set[int], modelled: set[int],
                      h: int, windows: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-        if self.compute.engine != "dask":
+        if self.client is None:
             return _global_model(panel, future, tested, modelled, h, windows, self.n_jobs)
-        from distributed import Client
-
-        with Client(self.compute.scheduler) as client:
-            task = client.submit(_global_model, panel, future, tested, modelled, h, windows, self.n_jobs, pure=False)
-            return task.result()
+        panel_ref, future_ref = self.client.scatter([panel, future])
+        task = self.client.submit(_global_model, panel_ref, future_ref, tested, modelled, h, windows, self.n_jobs,
+                                  pure=False)
+        return task.result()
 
 
 def _global_model(panel: pd.DataFrame, future: pd.DataFrame, tested: set[int], modelled: set[int], h: int,
@@ -455,7 +484,12 @@ def _combination(cv: pd.DataFrame, history: pd.DataFrame, metric: str) -> dict[s
 
     promo = scored["promo"].fillna(0) > 0
     regular = blend(scored[~promo])
-    return {"regular": regular, "promo": blend(scored[promo]) if promo.sum() >= MIN_REGIME_DAYS else regular}
+    weights = {"regular": regular, "promo": blend(scored[promo]) if promo.sum() >= MIN_REGIME_DAYS else regular}
+    used = {m for regime in weights.values() for m, w in regime.items() if w > 0}
+    if len(used) == 1:  # the blend chose one model outright: call the forecast by that model's name
+        only = used.pop()
+        return {"regular": {only: 1.0}, "promo": {only: 1.0}}
+    return weights
 
 
 def _scale(history: pd.DataFrame, scored: pd.DataFrame) -> pd.Series:
@@ -660,13 +694,10 @@ def _borrow(info: pd.DataFrame, history: pd.DataFrame, chosen: pd.DataFrame, fea
     for level in (["store_id", "category"], ["category"], ["store_id"], []):
         if targets.empty:
             break
-        peer_rate = peers.groupby(level)["rate"].median() if level else pd.Series([peers["rate"].median()])
+        prior = _peer_prior(peers, level)
         profile = (shape.groupby([*level, "ds"])["relative"].mean().reset_index() if level
                    else shape.groupby("ds")["relative"].mean().reset_index())
-        if level:
-            matched = targets.merge(peer_rate.rename("peer_rate").reset_index(), on=level)
-        else:
-            matched = targets.assign(peer_rate=float(peer_rate.iloc[0]) if len(peers) else np.nan)
+        matched = targets.merge(prior, on=level) if level else targets.merge(prior, how="cross")
         matched = matched.dropna(subset=["peer_rate"])
         if level or len(profile):
             rows = matched.merge(profile, on=level) if level else matched.merge(profile, how="cross")
@@ -675,9 +706,11 @@ def _borrow(info: pd.DataFrame, history: pd.DataFrame, chosen: pd.DataFrame, fea
         parts.append(rows)
         targets = targets[~targets["unique_id"].isin(matched["unique_id"])]
     if len(targets):  # nothing at all to borrow from: the series' own mean, flat
-        parts.append(targets.assign(peer_rate=targets["own"]).merge(days, how="cross").assign(relative=1.0))
+        parts.append(targets.assign(peer_rate=targets["own"], prior_days=1.0).merge(days, how="cross")
+                     .assign(relative=1.0))
     borrowed = pd.concat([part for part in parts if len(part)], ignore_index=True)
-    rate = (borrowed["days"] * borrowed["own"] + SHRINK_DAYS * borrowed["peer_rate"]) / (borrowed["days"] + SHRINK_DAYS)
+    rate = ((borrowed["days"] * borrowed["own"] + borrowed["prior_days"] * borrowed["peer_rate"])
+            / (borrowed["days"] + borrowed["prior_days"]))
     borrowed["forecast"] = (rate * borrowed["relative"]).clip(lower=0)
     borrowed["model"] = "borrowed"
     promo = features.merge(info[["unique_id", *KEY]], on=KEY)[["unique_id", "date", "promo"]]
@@ -685,6 +718,20 @@ def _borrow(info: pd.DataFrame, history: pd.DataFrame, chosen: pd.DataFrame, fea
         promo.rename(columns={"date": "ds"}), on=["unique_id", "ds"], how="left")
     choice = pd.DataFrame({"unique_id": young["unique_id"], "model": "borrowed", "interval": "conformal"})
     return _intervals(borrowed, quantiles, choice, set()).drop(columns="promo")
+
+
+def _peer_prior(peers: pd.DataFrame, level: list[str]) -> pd.DataFrame:
+    """Per peer group: the peers' typical daily rate and how many days of a new series' own sales it is worth.
+
+    A gamma prior on a Poisson rate, fitted by moments: mean m = the peers' median rate, strength m / variance of
+    the peers' rates (in days), within [1, `MAX_PRIOR_DAYS`]. Peers that all sell alike make a strong prior;
+    a category that mixes slow and fast movers says little, and the new series' own days soon dominate.
+    """
+    grouped = peers.groupby(level)["rate"] if level else peers.assign(_all=0).groupby("_all")["rate"]
+    prior = pd.DataFrame({"peer_rate": grouped.median(), "variance": grouped.var()})
+    prior["prior_days"] = (prior["peer_rate"] / prior["variance"]).fillna(MAX_PRIOR_DAYS).clip(1, MAX_PRIOR_DAYS)
+    prior = prior.reset_index().drop(columns=["variance"])
+    return prior.drop(columns=["_all"]) if not level else prior
 
 
 def _zeros(info: pd.DataFrame, origin: pd.Timestamp, h: int) -> pd.DataFrame:

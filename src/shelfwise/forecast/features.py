@@ -70,7 +70,7 @@ WITH grid AS (
 ), sold AS (
     SELECT store_id, product_id, date, bool_or(on_promo) AS on_promo,
            sum(revenue) / nullif(sum(units) FILTER (WHERE units > 0), 0) AS unit_revenue, avg(price) AS price
-    FROM sales GROUP BY ALL
+    FROM sales WHERE CAST($until AS DATE) IS NULL OR date <= CAST($until AS DATE) GROUP BY ALL
 ), priced AS (
     SELECT g.*, coalesce(s.price, s.unit_revenue) AS price, coalesce(s.on_promo, false) AS on_promo,
            p.discount_pct AS planned_discount
@@ -97,15 +97,16 @@ FROM filled
 
 
 def series_features(
-    con: duckdb.DuckDBPyConnection, series: pd.DataFrame, first: date, last: date
+    con: duckdb.DuckDBPyConnection, series: pd.DataFrame, first: date, last: date, *, until: date | None = None
 ) -> pd.DataFrame:
     """Calendar, holiday and promotion features of every series of `series` (store_id, product_id) and day.
 
-    `last` may lie past the data: planned campaigns give the horizon its promotions.
+    `last` may lie past the data: planned campaigns give the horizon its promotions. Sales after `until` (rows
+    dated in the future) are not read, so they cannot set a horizon day's price.
     """
     con.register("series", series[["store_id", "product_id"]].drop_duplicates())
     try:
-        frame = con.execute(FEATURES_SQL, {"first": first, "last": last}).df()
+        frame = con.execute(FEATURES_SQL, {"first": first, "last": last, "until": until}).df()
     finally:
         con.unregister("series")
     frame["date"] = pd.to_datetime(frame["date"])
