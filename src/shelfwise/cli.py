@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -115,13 +115,11 @@ def ingest(
     """Load files into the warehouse; bad rows go to quarantine with their line and reason."""
     ws = _open(workspace)
     lang = ws.settings.workspace.language
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=errors,
-                  transient=True) as progress:
-        task = progress.add_task("…", total=None)
+    with _spinner() as describe:
         try:
             outcomes = ingest_files(
                 ws, files, table=table, mapping_file=mapping, mode=mode, force=force,
-                on_file=lambda f: progress.update(task, description=say("ingest.loading", lang, file=f.name)),
+                on_file=lambda f: describe(say("ingest.loading", lang, file=f.name)),
                 on_wait=_waiting(ws),
             )
         except IngestError as error:
@@ -189,10 +187,8 @@ def demo(
 
     lang = default_language()
     console.print(say("demo.generating", lang, root=directory))
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=errors,
-                  transient=True) as progress:
-        task = progress.add_task("…", total=None)
-        report = run_demo(directory, seed=seed, on_step=lambda name: progress.update(task, description=name))
+    with _spinner() as describe:
+        report = run_demo(directory, seed=seed, on_step=describe)
     lang = report.workspace.settings.workspace.language
     code = _report_loads(report.loads, lang, allow_quarantine=True)
     with _reading(report.workspace) as con:
@@ -272,6 +268,15 @@ def runs(
                       "FROM runs WHERE $command IS NULL OR command = $command ORDER BY started_at DESC",
                       {"command": command})
     _print_frame(frame, output_format)
+
+
+@contextmanager
+def _spinner() -> Iterator[Callable[[str], None]]:
+    """A transient spinner on stderr; yields the function that names the current step."""
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=errors,
+                  transient=True) as progress:
+        task = progress.add_task("…", total=None)
+        yield lambda description: progress.update(task, description=description)
 
 
 @contextmanager

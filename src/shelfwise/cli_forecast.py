@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from shelfwise.cli import EXIT_FAILED, WorkspaceOption, _fail, _open, _print_frame, _reading, console, errors
+from shelfwise.cli import EXIT_FAILED, WorkspaceOption, _fail, _open, _print_frame, _reading, _spinner, console
 from shelfwise.forecast.automl import ForecastResult, NoSalesError
 from shelfwise.messages import say
 from shelfwise.pipelines.forecasting import (
@@ -37,11 +36,9 @@ def forecast(
         return
     ws = _open(workspace)
     lang = ws.settings.workspace.language
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=errors,
-                  transient=True) as progress:
-        task = progress.add_task("…", total=None)
+    with _spinner() as describe:
         try:
-            run = run_forecast(ws, horizon=horizon, progress=lambda name: progress.update(task, description=name))
+            run = run_forecast(ws, horizon=horizon, progress=describe)
         except NoSalesError as error:
             _fail(say("forecast.no_sales", lang, today=error.today or "-"), EXIT_FAILED)
         except ValueError as error:
