@@ -55,7 +55,7 @@ def assert_same(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> Non
 
 def test_the_cluster_ran_the_statistical_models_and_the_global_model(runs):
     _, _, ran = runs
-    assert "global_model" in ran, ran  # the client.submit of _global_model
+    assert "fit_global_model" in ran, ran  # the client.submit of fit_global_model
     assert {"frompandas", "p2pshuffle"} <= ran, ran  # the panel sent over, partitioned by series for Fugue
 
 

@@ -19,15 +19,14 @@ SEASON = 7
 KEY = ["store_id", "product_id"]
 
 
-def seasonal_scale(history: pd.DataFrame, cutoffs: pd.DataFrame) -> pd.DataFrame:
-    """Per series and cutoff: the mean absolute weekly difference of the observed history up to the cutoff."""
-    frame = history.sort_values([*KEY, "date"]).copy()
-    frame["step"] = (frame["units"] - frame.groupby(KEY)["units"].shift(SEASON)).abs()
+def seasonal_scale(history: pd.DataFrame, cutoffs: pd.DataFrame, keys: list[str] = KEY) -> pd.DataFrame:
+    """Per series (`keys`) and cutoff: the mean absolute weekly difference of the observed history up to the cutoff."""
+    frame = history.sort_values([*keys, "date"]).copy()
+    frame["step"] = (frame["units"] - frame.groupby(keys)["units"].shift(SEASON)).abs()
     frame.loc[~frame["observed"], "step"] = np.nan
-    merged = cutoffs.merge(frame[[*KEY, "date", "step"]], on=KEY)
+    merged = cutoffs.merge(frame[[*keys, "date", "step"]], on=keys)
     merged = merged[merged["date"] <= merged["cutoff"]]
-    scale = merged.groupby([*KEY, "cutoff"], as_index=False)["step"].mean().rename(columns={"step": "scale"})
-    return scale
+    return merged.groupby([*keys, "cutoff"], as_index=False)["step"].mean().rename(columns={"step": "scale"})
 
 
 def backtest_metrics(backtest: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
