@@ -143,13 +143,12 @@ def forecast_demand(
     cv_parts: list[pd.DataFrame] = []
     fc_parts: list[pd.DataFrame] = []
     with Runner(compute) as runner:
-        if per_series:
-            cv_parts.append(runner.stats_cv(stat_models(per_series), target, tested_ids, h, windows))
-            fc_parts.append(runner.stats_forecast(stat_models(per_series), target, modelled_ids, h))
-        if intermittent and sparse_ids & tested_ids:
-            cv_parts.append(runner.stats_cv(stat_models(intermittent), target, sparse_ids & tested_ids, h, windows,
-                                            level=False))
-            fc_parts.append(runner.stats_forecast(stat_models(intermittent), target, sparse_ids, h, level=False))
+        for group, ids, level in ((per_series, modelled_ids, True), (intermittent, sparse_ids, False)):
+            if group and ids:
+                cv, fc = runner.stats_models(stat_models(group), target, ids & tested_ids, ids, h, windows,
+                                             level=level)
+                cv_parts.append(cv)
+                fc_parts.append(fc)
         if GLOBAL_MODEL in models:
             step("global model")
             future = _future_features(features, info, origin, h)

@@ -1,5 +1,15 @@
 """The candidate models and where they run: statsforecast per series, one global LightGBM model via mlforecast.
 
+Each model is fitted once per series (statsforecast) or once per run (the global model), at the first backtest
+origin, and carried forward from there over the later backtest windows and over the horizon: the forecast is
+the backtest's last window, placed after the history (`with_future_window`). So the backtest scores exactly
+the fitted model that forecasts, and a run costs one fit instead of `windows` + 1. What the forecast loses is
+the last `windows` x `horizon` days as training examples for the model's parameters -- not as inputs: the level,
+the season and the lags are updated by every day up to the origin. Models without statsforecast's `forward`
+(Croston, TSB, ADIDA, IMAPA: a few milliseconds each) are refitted in every window instead. The per-series
+statistical models see the last `STAT_FIT_DAYS` days before the first origin (a fit costs time in proportion to
+its length, and none of them but MSTL looks further back than a week).
+
 Every call goes through `Runner`, which runs the libraries on this machine's cores or, with `[compute] engine =
 "dask"`, on a Dask cluster -- statsforecast through its own Fugue backend, the global model as one task on a
 worker -- with the same calls and the same results. The choice among the candidates is `selection`'s.
@@ -11,6 +21,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from shelfwise.config import ComputeSettings
@@ -22,6 +33,10 @@ INTERMITTENT_MODELS = ("croston", "tsb", "adida", "imapa")
 """Run only on intermittent and lumpy series; they give no interval of their own."""
 NATIVE_INTERVALS = ("auto_ets", "seasonal_naive", "auto_theta", "auto_arima", "mstl")
 """The per-series models that give intervals of their own."""
+LONG_MEMORY = ("mstl",)
+"""Per-series models that need more than `STAT_FIT_DAYS` of history (a yearly season)."""
+STAT_FIT_DAYS = 364
+"""Days of history a per-series statistical model is fitted on (before the first backtest origin)."""
 
 DYNAMIC_FEATURES = ["promo", "discount_pct", "price_ratio", "holiday", "pre_holiday", "black_friday_week",
                     "to_christmas", "day", "dayofweek", "month"]
@@ -100,25 +115,29 @@ class Runner:
         dates = [c for c in ("ds", "cutoff") if c in result.columns]
         return result.astype(dict.fromkeys(dates, frame["ds"].dtype))
 
-    def stats_cv(self, models: list[Any], target: pd.DataFrame, ids: set[int], h: int, windows: int,
-                 *, level: bool = True) -> pd.DataFrame:
-        """Rolling-origin backtest of `models` on the series `ids`: `windows` windows of `h` days."""
-        frame = target[target["unique_id"].isin(ids)]
-        if frame.empty:
-            return pd.DataFrame(columns=["unique_id", "ds", "cutoff"])
-        sf = self._statsforecast(models)
-        return _tidy(self._distributed(frame, lambda df: sf.cross_validation(
-            df=df, h=h, n_windows=windows, step_size=h, level=list(LEVELS) if level else None)))
+    def stats_models(self, models: list[Any], target: pd.DataFrame, tested: set[int], modelled: set[int], h: int,
+                     windows: int, *, level: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Backtest (`windows` windows of `h` days) on the series `tested`, and forecast of the series `modelled`.
 
-    def stats_forecast(self, models: list[Any], target: pd.DataFrame, ids: set[int], h: int,
-                       *, level: bool = True) -> pd.DataFrame:
-        """Forecast of `models` for the `h` days after each series `ids`' last day."""
-        frame = target[target["unique_id"].isin(ids)]
-        if frame.empty:
-            return pd.DataFrame(columns=["unique_id", "ds"])
+        A tested series is fitted once, at its first origin, and carried forward over the windows and the horizon;
+        a series too short to test is fitted on its whole history.
+        """
         sf = self._statsforecast(models)
-        return _tidy(self._distributed(frame, lambda df: sf.forecast(
-            df=df, h=h, level=list(LEVELS) if level else None)))
+        levels = list(LEVELS) if level else None
+        cv, fc = _empty_cv(), pd.DataFrame(columns=["unique_id", "ds"])
+        frame = target[target["unique_id"].isin(tested)]
+        if len(frame):
+            if not any(getattr(m, "alias", "") in LONG_MEMORY for m in models):
+                frame = _last_days(frame, STAT_FIT_DAYS + windows * h)
+            refit = not all(hasattr(m, "forward") for m in models)
+            both = _tidy(self._distributed(with_future_window(frame, h), lambda df: sf.cross_validation(
+                df=df, h=h, n_windows=windows + 1, step_size=h, level=levels, refit=refit)))
+            cv, fc = split_future_window(both, frame)
+        short = target[target["unique_id"].isin(modelled - tested)]
+        if len(short):
+            fc = pd.concat([fc, _tidy(self._distributed(short, lambda df: sf.forecast(df=df, h=h, level=levels)))],
+                           ignore_index=True)
+        return cv, fc
 
     def global_model(self, panel: pd.DataFrame, future: pd.DataFrame, tested: set[int], modelled: set[int],
                      h: int, windows: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -133,21 +152,68 @@ class Runner:
 
 def fit_global_model(panel: pd.DataFrame, future: pd.DataFrame, tested: set[int], modelled: set[int], h: int,
                      windows: int, n_jobs: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Backtest (trained once, lags from actuals in each window) and forecast of the global LightGBM model."""
+    """Backtest and forecast of the global LightGBM model, trained once on the tested series before the first origin.
+
+    Each window (the horizon too) is predicted from the actuals up to its origin. Series too short to test are
+    forecast by the same model from their own history; with no series long enough to test, the model is trained
+    on everything and only forecasts.
+    """
     columns = ["unique_id", "ds", "y", *STATIC_FEATURES, *DYNAMIC_FEATURES]
     frame = panel.loc[panel["unique_id"].isin(modelled), columns]
-    cv = pd.DataFrame(columns=["unique_id", "ds", "cutoff", GLOBAL_MODEL])
+    cv, fc = _empty_cv(), pd.DataFrame(columns=["unique_id", "ds", GLOBAL_MODEL])
     if frame.empty:  # every series new or without demand (a first month of data): nothing to train on
-        return cv, pd.DataFrame(columns=["unique_id", "ds", GLOBAL_MODEL])
-    backtested = frame[frame["unique_id"].isin(tested)]
-    if len(backtested):
-        cv = _mlforecast(n_jobs).cross_validation(
-            df=backtested, n_windows=windows, h=h, step_size=h, static_features=STATIC_FEATURES, dropna=False,
-            refit=False)[["unique_id", "ds", "cutoff", GLOBAL_MODEL]]
+        return cv, fc
     model = _mlforecast(n_jobs)
-    model.fit(frame, static_features=STATIC_FEATURES, dropna=False)
-    forecast = model.predict(h=h, X_df=future[future["unique_id"].isin(modelled)])
-    return cv, forecast[["unique_id", "ds", GLOBAL_MODEL]]
+    backtested = frame[frame["unique_id"].isin(tested)]
+    short = frame[~frame["unique_id"].isin(tested)]
+    if len(backtested):
+        extended = with_future_window(backtested, h, future)
+        both = model.cross_validation(df=extended, n_windows=windows + 1, h=h, step_size=h,
+                                      static_features=STATIC_FEATURES, dropna=False, refit=False)
+        cv, fc = split_future_window(both[["unique_id", "ds", "cutoff", GLOBAL_MODEL]], backtested)
+        model.models_ = model.cv_models_[0]
+    else:
+        model.fit(frame, static_features=STATIC_FEATURES, dropna=False)
+    if len(short):
+        ids = short["unique_id"].unique()
+        predicted = model.predict(h=h, new_df=short if len(backtested) else None,
+                                  X_df=future[future["unique_id"].isin(ids)])
+        fc = pd.concat([fc, predicted[["unique_id", "ds", GLOBAL_MODEL]]], ignore_index=True)
+    return cv, fc.drop(columns="cutoff", errors="ignore")
+
+
+def with_future_window(frame: pd.DataFrame, h: int, future: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`frame` with `h` days after each series' last day, target 0 (never read), as one more backtest window.
+
+    A backtest predicts each window from the actuals before it; its last window is then the forecast. The
+    days take their dynamic features from `future` and their static ones from the series' last day.
+    """
+    last = frame.groupby("unique_id", sort=False).tail(1)
+    days = last.loc[last.index.repeat(h)].copy()
+    days["ds"] = days["ds"] + pd.to_timedelta(np.tile(np.arange(1, h + 1), len(last)), unit="D")
+    days["y"] = 0.0
+    if future is not None:
+        dynamic = [c for c in future.columns if c in frame.columns and c not in ("unique_id", "ds")]
+        days = days.drop(columns=dynamic).merge(future, on=["unique_id", "ds"], how="left")
+        days[dynamic] = days[dynamic].fillna(0)
+    return pd.concat([frame, days[frame.columns]], ignore_index=True).sort_values(["unique_id", "ds"],
+                                                                                   ignore_index=True)
+
+
+def split_future_window(both: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The backtest rows and the forecast rows (those after each series' last day of `frame`)."""
+    last = frame.groupby("unique_id")["ds"].max()
+    ahead = pd.to_datetime(both["ds"]).to_numpy() > both["unique_id"].map(last).to_numpy()
+    return both[~ahead].reset_index(drop=True), both[ahead].drop(columns="cutoff").reset_index(drop=True)
+
+
+def _last_days(frame: pd.DataFrame, days: int) -> pd.DataFrame:
+    last = frame.groupby("unique_id")["ds"].transform("max")
+    return frame[frame["ds"] > last - pd.Timedelta(days=days)]
+
+
+def _empty_cv() -> pd.DataFrame:
+    return pd.DataFrame(columns=["unique_id", "ds", "cutoff"])
 
 
 def _mlforecast(n_jobs: int) -> Any:
@@ -156,7 +222,7 @@ def _mlforecast(n_jobs: int) -> Any:
     from mlforecast.lag_transforms import ExponentiallyWeightedMean, RollingMean, SeasonalRollingMean
 
     regressor = LGBMRegressor(
-        objective="tweedie", n_estimators=300, learning_rate=0.05, num_leaves=63, min_child_samples=50,
+        objective="tweedie", n_estimators=150, learning_rate=0.1, num_leaves=63, min_child_samples=50,
         subsample=0.8, subsample_freq=1, colsample_bytree=0.8, n_jobs=n_jobs, random_state=0, deterministic=True,
         force_row_wise=True, verbosity=-1)
     return MLForecast(

@@ -41,13 +41,13 @@ def add_intervals(frame: pd.DataFrame, quantiles: dict[str, float], native: set[
     """lower/upper per level: forecast + sqrt(forecast) * z-quantile, or the model's own when it is calibrated."""
     frame = frame.copy()
     root = np.sqrt(frame["forecast"].clip(lower=MIN_SCALE))
-    group = pd.Series(_regime(frame), index=frame.index)
+    promo = _regime(frame) == "promo"
     use_native = frame["model"].isin(native) if "model" in frame else pd.Series(False, index=frame.index)
     if "native_upper_80" in frame:
         use_native &= frame["native_upper_80"].notna()
     for level in LEVELS:
-        lo = group.map(lambda g, lv=level: quantiles[f"{g}_lo_{lv}"])
-        hi = group.map(lambda g, lv=level: quantiles[f"{g}_hi_{lv}"])
+        lo = np.where(promo, quantiles[f"promo_lo_{level}"], quantiles[f"regular_lo_{level}"])
+        hi = np.where(promo, quantiles[f"promo_hi_{level}"], quantiles[f"regular_hi_{level}"])
         lower = (frame["forecast"] + root * lo).clip(lower=0).clip(upper=frame["forecast"])
         upper = (frame["forecast"] + root * hi).clip(lower=frame["forecast"])
         if f"native_lower_{level}" in frame:
