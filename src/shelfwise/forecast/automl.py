@@ -8,10 +8,12 @@ The design follows what was measured on two cores (bench/notes/forecast_design_s
   and season, the form that fits daily retail series in 23 ms instead of 280 ms), SeasonalNaive (the benchmark
   and the fallback of every failed fit), and for intermittent or lumpy series Croston, TSB, ADIDA and IMAPA.
   AutoTheta, AutoARIMA and MSTL are there for small catalogues (`[forecast] models`).
-- **Backtest.** `windows` rolling origins, each `horizon` days, on every series with enough history. The
-  global model is trained once per run and scored on the windows with its lags recomputed from the actuals
-  (mlforecast's `refit=False`): retraining it per window would double the run's time for a difference in the
-  third decimal.
+- **Backtest.** `windows` rolling origins, each `horizon` days, on every series with enough history. Each
+  model is fitted once, at the first origin -- the statistical ones per series on the year before it, the global
+  one over all series -- and carried forward from the actuals over the later windows and over the horizon, which
+  is the backtest's last window (`candidates`). The backtest so scores the very model that forecasts, and a run
+  costs one fit instead of `windows` + 1: on 1,000 synthetic series 38 ms a series instead of 131 ms, at the
+  same holdout accuracy (bench/forecast.py).
 - **Choice.** The models are ranked by their pooled backtest metric; the forecast is the combination of the
   best two, weighted by the backtest, unless for a series one single model is better by `selection_margin` --
   three windows are too noisy to trust a per-series winner by less (plain per-series arg-min lost to the
@@ -129,6 +131,7 @@ def forecast_demand(
     counts |= dict(excluded or {})
     counts["no_product_record"] = int(info["category"].eq(UNKNOWN_CATEGORY).sum())
     history = history.merge(info[[*KEY, "unique_id"]], on=KEY)
+    features = features.merge(info[[*KEY, "unique_id"]], on=KEY).drop(columns=KEY)  # keyed once, by integer
     panel = _panel(history, features, info)
     modelled = info[info["path"].isin(["backtested", "forecast_only"])]
     tested = info[info["path"] == "backtested"]
@@ -151,14 +154,13 @@ def forecast_demand(
                 fc_parts.append(fc)
         if GLOBAL_MODEL in models:
             step("global model")
-            future = _future_features(features, info, origin, h)
+            future = _future_features(features, origin, h)
             lgb_cv, lgb_fc = runner.global_model(panel, future, tested_ids, modelled_ids, h, windows)
             cv_parts.append(lgb_cv)
             fc_parts.append(lgb_fc)
 
     step("choice")
-    promo = features.merge(info[["unique_id", *KEY]], on=KEY)[["unique_id", "date", "promo"]]
-    promo = promo.rename(columns={"date": "ds"})
+    promo = features[["unique_id", "date", "promo"]].rename(columns={"date": "ds"})
     cv = join_candidates(cv_parts, panel[["unique_id", "ds", "y", "observed", "promo"]], ("unique_id", "ds", "cutoff"))
     fc = join_candidates(fc_parts, promo, ("unique_id", "ds"))
     history_keyed = history[["unique_id", "date", "units", "observed"]]
@@ -257,7 +259,7 @@ def _series_info(history: pd.DataFrame, categories: pd.DataFrame, settings: Fore
 
 def _panel(history: pd.DataFrame, features: pd.DataFrame, info: pd.DataFrame) -> pd.DataFrame:
     modelled = info.loc[info["path"].isin(["backtested", "forecast_only"]), "unique_id"]
-    frame = history[history["unique_id"].isin(modelled)].merge(features, on=[*KEY, "date"], how="left")
+    frame = history[history["unique_id"].isin(modelled)].merge(features, on=["unique_id", "date"], how="left")
     frame = frame.merge(info[["unique_id", "category"]], on="unique_id")
     frame["store"] = pd.Categorical(frame["store_id"])
     frame["category"] = pd.Categorical(frame["category"])
@@ -267,9 +269,9 @@ def _panel(history: pd.DataFrame, features: pd.DataFrame, info: pd.DataFrame) ->
     return frame.sort_values(["unique_id", "ds"], ignore_index=True)
 
 
-def _future_features(features: pd.DataFrame, info: pd.DataFrame, origin: pd.Timestamp, h: int) -> pd.DataFrame:
+def _future_features(features: pd.DataFrame, origin: pd.Timestamp, h: int) -> pd.DataFrame:
     future = features[(features["date"] > origin) & (features["date"] <= origin + pd.Timedelta(days=h))]
-    future = future.merge(info[["unique_id", *KEY]], on=KEY).rename(columns={"date": "ds"})
+    future = future.rename(columns={"date": "ds"})
     future[DYNAMIC_FEATURES] = future[DYNAMIC_FEATURES].fillna(0)
     return future[["unique_id", "ds", *DYNAMIC_FEATURES]]
 
