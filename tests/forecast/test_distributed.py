@@ -72,5 +72,6 @@ def test_the_cluster_chooses_the_same_models_with_the_same_backtest(runs):
     assert local.result.counts == remote.result.counts
     assert local.result.weights == remote.result.weights
     assert_same(local.result.backtest, remote.result.backtest, ["store_id", "product_id", "model", "cutoff"])
-    for name, value in local.result.quantiles.items():
-        assert remote.result.quantiles[name] == pytest.approx(value, rel=RTOL), name
+    remote_quantiles = remote.result.quantiles.as_dict()
+    for name, value in local.result.quantiles.as_dict().items():
+        assert remote_quantiles[name] == pytest.approx(value, rel=RTOL), name

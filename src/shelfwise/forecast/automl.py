@@ -19,10 +19,11 @@ The design follows what was measured on two cores (bench/notes/forecast_design_s
   three windows are too noisy to trust a per-series winner by less (plain per-series arg-min lost to the
   combination in the study).
 - **Intervals.** Conformal, from the backtest residuals of the chosen forecast, scaled as count data: z = (y -
-  f) / sqrt(max(f, 0.5)), with quantiles pooled per promotion flag, so a slow mover and a best seller get
-  intervals of their own width. The backtest coverage reported is cross-fitted (each window's intervals come
-  from the other windows' residuals), so it is what a user will get, not an in-sample figure. A single chosen
-  model keeps its own interval when its backtest coverage is within 5 points of nominal at both levels.
+  f) / sqrt(max(f, 0.5)), with quantiles per promotion flag and band of the forecast's level (Mondrian
+  conformal, see `intervals`), so a slow mover and a best seller get intervals of their own width. The
+  backtest coverage reported is cross-fitted (each window's intervals come from the other windows' residuals),
+  so it is what a user will get, not an in-sample figure. A single chosen model keeps its own interval when its
+  backtest coverage is within 5 points of nominal at both levels.
 - **Retail realities** are in `series` (closed days, censored days, returns, series start at the first sale).
   Series shorter than `min_history_days` borrow: their level is shrunk towards the median of their category
   in their store (the chain's category, then the store, when there is no such peer), as strongly as those
@@ -56,7 +57,7 @@ from shelfwise.forecast.candidates import (
     stat_models,
 )
 from shelfwise.forecast.features import series_features
-from shelfwise.forecast.intervals import add_intervals, conformal_quantiles
+from shelfwise.forecast.intervals import ConformalQuantiles, add_intervals, conformal_quantiles
 from shelfwise.forecast.metrics import KEY, pooled
 from shelfwise.forecast.selection import (
     CHOSEN,
@@ -102,7 +103,7 @@ class ForecastResult:
     summary: dict[str, float]
     weights: dict[str, dict[str, float]]
     origin: date
-    quantiles: dict[str, float] = field(default_factory=dict)
+    quantiles: ConformalQuantiles = field(default_factory=ConformalQuantiles)
 
 
 def forecast_demand(

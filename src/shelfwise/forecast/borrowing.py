@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from shelfwise.forecast.intervals import add_intervals
+from shelfwise.forecast.intervals import ConformalQuantiles, add_intervals
 from shelfwise.forecast.metrics import KEY
 
 MAX_PRIOR_DAYS = 28
@@ -20,7 +20,7 @@ RECENT_DAYS = 28
 
 
 def borrowed_forecasts(info: pd.DataFrame, history: pd.DataFrame, chosen: pd.DataFrame, promo: pd.DataFrame,
-                       days: pd.DataFrame, quantiles: dict[str, float]) -> pd.DataFrame:
+                       days: pd.DataFrame, quantiles: ConformalQuantiles) -> pd.DataFrame:
     """Forecasts of series too young to model, from their peers (category in store, then category, then store).
 
     `chosen` is the modelled series' forecast, `promo` the promotion flag per unique_id and ds, `days` the horizon.

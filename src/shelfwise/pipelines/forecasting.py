@@ -100,7 +100,8 @@ def run_forecast(
         _store(con, "forecasts", run_id, result.forecasts)
         _store(con, "forecast_backtest", run_id, result.backtest)
         _store(con, "forecast_series", run_id, result.series)
-        metrics = {**result.summary, **result.counts, "weights": result.weights, "origin": result.origin}
+        metrics = {**result.summary, **result.counts, "weights": result.weights, "origin": result.origin,
+                   "interval_quantiles": result.quantiles.as_dict()}
         finish_run(con, run_id, metrics=metrics)
     return ForecastRun(run_id=run_id, result=result)
 
