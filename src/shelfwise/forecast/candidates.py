@@ -8,7 +8,9 @@ the last `windows` x `horizon` days as training examples for the model's paramet
 the season and the lags are updated by every day up to the origin. Models without statsforecast's `forward`
 (Croston, TSB, ADIDA, IMAPA: a few milliseconds each) are refitted in every window instead. The per-series
 statistical models see the last `STAT_FIT_DAYS` days before the first origin (a fit costs time in proportion to
-its length, and none of them but MSTL looks further back than a week).
+its length, and none of them but MSTL looks further back than a week; with MSTL among them they see everything).
+The global model does not learn from series too short to backtest, nor from the last windows x horizon days;
+it forecasts them from their own recent days like any other.
 
 Every call goes through `Runner`, which runs the libraries on this machine's cores or, with `[compute] engine =
 "dask"`, on a Dask cluster -- statsforecast through its own Fugue backend, the global model as one task on a
@@ -119,8 +121,9 @@ class Runner:
                      windows: int, *, level: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Backtest (`windows` windows of `h` days) on the series `tested`, and forecast of the series `modelled`.
 
-        A tested series is fitted once, at its first origin, and carried forward over the windows and the horizon;
-        a series too short to test is fitted on its whole history.
+        A tested series is fitted once, at its first origin, and carried forward over the windows and the horizon
+        (refitted in every window by models without `forward`, or when carrying forward fails); a series too short
+        to test is fitted on its whole history.
         """
         sf = self._statsforecast(models)
         levels = list(LEVELS) if level else None
@@ -129,9 +132,19 @@ class Runner:
         if len(frame):
             if not any(getattr(m, "alias", "") in LONG_MEMORY for m in models):
                 frame = _last_days(frame, STAT_FIT_DAYS + windows * h)
-            refit = not all(hasattr(m, "forward") for m in models)
-            both = _tidy(self._distributed(with_future_window(frame, h), lambda df: sf.cross_validation(
-                df=df, h=h, n_windows=windows + 1, step_size=h, level=levels, refit=refit)))
+            extended = with_future_window(frame, h)
+
+            def backtest(refit: bool) -> pd.DataFrame:
+                return _tidy(self._distributed(extended, lambda df: sf.cross_validation(
+                    df=df, h=h, n_windows=windows + 1, step_size=h, level=levels, refit=refit)))
+
+            if all(hasattr(m, "forward") for m in models):
+                try:
+                    both = backtest(refit=False)
+                except Exception:  # statsforecast has no fallback model for a failed forward step
+                    both = backtest(refit=True)  # refitted per window, where a failed fit falls back per series
+            else:
+                both = backtest(refit=True)
             cv, fc = split_future_window(both, frame)
         short = target[target["unique_id"].isin(modelled - tested)]
         if len(short):
@@ -179,7 +192,7 @@ def fit_global_model(panel: pd.DataFrame, future: pd.DataFrame, tested: set[int]
         predicted = model.predict(h=h, new_df=short if len(backtested) else None,
                                   X_df=future[future["unique_id"].isin(ids)])
         fc = pd.concat([fc, predicted[["unique_id", "ds", GLOBAL_MODEL]]], ignore_index=True)
-    return cv, fc.drop(columns="cutoff", errors="ignore")
+    return cv, fc
 
 
 def with_future_window(frame: pd.DataFrame, h: int, future: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -208,8 +221,7 @@ def split_future_window(both: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.Dat
 
 
 def _last_days(frame: pd.DataFrame, days: int) -> pd.DataFrame:
-    last = frame.groupby("unique_id")["ds"].transform("max")
-    return frame[frame["ds"] > last - pd.Timedelta(days=days)]
+    return frame.groupby("unique_id", sort=False).tail(days)
 
 
 def _empty_cv() -> pd.DataFrame:

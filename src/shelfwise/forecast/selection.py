@@ -138,8 +138,9 @@ def choose_models(scores: pd.DataFrame, info: pd.DataFrame, settings: ForecastSe
     members = list(weights.get("regular", {}))
     default = COMBINATION if len(members) > 1 else next(iter(members), None)
     modelled = info.loc[info["path"].isin(["backtested", "forecast_only"]), ["unique_id"]].copy()
-    if default is None:  # only intermittent methods were asked for
-        default = next(m for m in settings.model_list if m in INTERMITTENT_MODELS)
+    if default is None:  # no backtest to weigh a combination by: the first candidate that forecasts every series
+        everyone = [m for m in settings.model_list if m not in INTERMITTENT_MODELS]
+        default = (everyone or list(settings.model_list))[0]
     modelled["model"] = default
     if not scores.empty:
         table = scores.pivot_table(index="unique_id", columns="model", values=settings.metric, aggfunc="mean")
