@@ -689,10 +689,14 @@ def targets(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 difference_ci95=sample.get("shelfwise_minus_auto_ets_zzz", {}).get(f"{metric}_diff_ci95"))
     prophet = report.get("prophet")
     if prophet and "accuracy" in prophet and synth:
-        ratio = prophet["seconds_per_series_prophet_over_shelfwise_parallel"]
-        out["prophet_time_ratio"] = target(
-            ratio, f">= {TARGET_PROPHET_RATIO}x (Prophet s/series / cores, over Shelfwise s/series)",
-            ratio >= TARGET_PROPHET_RATIO, serial_ratio=prophet["seconds_per_series_prophet_over_shelfwise_serial"])
+        serial = prophet["seconds_per_series_prophet_over_shelfwise_serial"]
+        out["prophet_time_ratio_serial"] = target(
+            serial, f">= {TARGET_PROPHET_RATIO}x (Prophet s/series, one series after another as a notebook loop runs "
+            "it, over Shelfwise s/series on all cores)", serial >= TARGET_PROPHET_RATIO)
+        parallel = prophet["seconds_per_series_prophet_over_shelfwise_parallel"]
+        out["prophet_time_ratio_all_cores"] = target(
+            parallel, f">= {TARGET_PROPHET_RATIO}x (Prophet s/series / cores, as if spread over every core, over "
+            "Shelfwise s/series)", parallel >= TARGET_PROPHET_RATIO)
         overall = prophet["accuracy"]["overall"]
         for metric in ("wape", "mase"):
             ours, peer = overall["shelfwise"][metric], overall["prophet"][metric]
@@ -756,11 +760,13 @@ def print_summary(report: dict[str, Any]) -> None:
         print_accuracy("AutoETS sample, promotion days", sample["promo_days"])
     prophet = report.get("prophet")
     if prophet and "accuracy" in prophet:
-        ratio = prophet["seconds_per_series_prophet_over_shelfwise_parallel"]
         print(f"prophet: {prophet['prophet']['seconds_per_series']:.2f} s/series serially "
-              f"({synth['series']:,} series ≈ {prophet['extrapolated_seconds_all_series_parallel']:.0f} s on "
-              f"{os.cpu_count()} cores); ratio to Shelfwise {ratio:.1f}x "
-              f"(serial {prophet['seconds_per_series_prophet_over_shelfwise_serial']:.1f}x)")
+              f"({synth['series']:,} series ≈ {prophet['extrapolated_seconds_all_series_serial']:.0f} s, "
+              f"{prophet['extrapolated_seconds_all_series_parallel']:.0f} s on {os.cpu_count()} cores); Shelfwise is "
+              f"{prophet['seconds_per_series_prophet_over_shelfwise_serial']:.1f}x faster than Prophet serially, "
+              f"{prophet['seconds_per_series_prophet_over_shelfwise_parallel']:.1f}x than Prophet on every core, "
+              f"{prophet['equal_work_ratio_all_cores']:.1f}x than Prophet doing the same work (forecast + "
+              f"{prophet['equal_work_fits_per_series'] - 1} backtest windows) on every core")
         print_accuracy("Prophet series, all days", prophet["accuracy"]["overall"])
     print()
     for name, check in report["targets"].items():
@@ -778,7 +784,8 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=5000, help="synthetic series (a multiple of --stores)")
     parser.add_argument("--stores", type=int, default=20, help="stores of the synthetic chain")
     parser.add_argument("--ets-sample", type=int, default=500, help="synthetic series AutoETS ZZZ is fit on")
-    parser.add_argument("--prophet-series", type=int, default=50, help="synthetic series Prophet is fit on")
+    parser.add_argument("--prophet-series", type=int, default=200,
+                        help="synthetic series Prophet is fit on (50 give an accuracy interval too wide to call)")
     parser.add_argument("--demo-stores", type=int, default=0, help="restrict the demo to its first N stores (0: all)")
     parser.add_argument("--parts", default="demo,synthetic,prophet", help="which parts to run (comma separated)")
     parser.add_argument("--workspace", help="demo workspace to use (built there if missing); default: a temp one")
@@ -836,6 +843,14 @@ def main() -> None:
                 prophet["extrapolated_seconds_all_series_parallel"] = theirs * synth["series"] / cores
                 prophet["seconds_per_series_prophet_over_shelfwise_serial"] = theirs / ours
                 prophet["seconds_per_series_prophet_over_shelfwise_parallel"] = theirs / cores / ours
+                # Shelfwise's time includes its backtest; Prophet's is one fit. The same work for Prophet -- one fit
+                # per backtest window and one for the forecast -- is derived, not measured (fits on 28-84 days less
+                # history cost about as much)
+                from shelfwise.config import ForecastSettings
+
+                fits = ForecastSettings().windows + 1
+                prophet["equal_work_fits_per_series"] = fits
+                prophet["equal_work_ratio_all_cores"] = theirs * fits / cores / ours
                 prophet["ratio_note"] = (f"Prophet fits one series at a time on one core; the parallel ratio divides "
                                          f"its time by the {cores} cores Shelfwise uses")
             report["prophet"] = prophet
