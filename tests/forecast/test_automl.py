@@ -61,6 +61,18 @@ def test_planned_campaigns_raise_the_forecast_of_their_days(horizon):
     assert forecast_lift > 1.3  # the global model learnt promotions from the history's campaigns
 
 
+def test_black_friday_week_is_carried_by_the_model_that_knows_the_calendar(demo, horizon):
+    # the backtest (August to October) holds no Black Friday: its days take the promotion days' weights, in
+    # which the global model, the one candidate that learnt last year's Black Friday, weighs most
+    weights = demo.forecast.result.weights
+    assert weights["peak"] == weights["promo"]
+    assert weights["peak"]["lightgbm"] > weights["regular"]["lightgbm"]
+    week = horizon[(horizon["date"] >= "2026-11-24") & horizon["campaign_id"].isna()]
+    assert len(week) > 1000
+    # with the regular weights these days were forecast at 0.86 of the planted demand
+    assert week["forecast"].sum() / week["expected_units"].sum() > 0.89
+
+
 def test_the_backtest_beats_the_seasonal_naive_and_its_intervals_hold(demo):
     summary = demo.forecast.result.summary
     assert summary["automl_wape"] < 0.85 * summary["seasonal_naive_wape"]

@@ -24,7 +24,7 @@ def draws(rng: np.random.Generator, per_level: int, cutoffs: list[pd.Timestamp],
                 "unique_id": series, "kind": kind, "cutoff": cutoff,
                 "ds": cutoff + pd.to_timedelta(np.arange(1, per_level + 1) % 28 + 1, unit="D"),
                 "y": y, "forecast": mean, "observed": True, "model": "combination",
-                "promo": (rng.random(per_level) < promo_share).astype(int)}))
+                "regime": np.where(rng.random(per_level) < promo_share, "promo", "regular")}))
     return pd.concat(parts, ignore_index=True)
 
 

@@ -20,7 +20,7 @@ The design follows what was measured on two cores (bench/notes/forecast_design_s
   three windows are too noisy to trust a per-series winner by less (plain per-series arg-min lost to the
   combination in the study).
 - **Intervals.** Conformal, from the backtest residuals of the chosen forecast, scaled as count data: z = (y -
-  f) / sqrt(max(f, 0.5)), with quantiles per promotion flag and band of the forecast's level (Mondrian
+  f) / sqrt(max(f, 0.5)), with quantiles per kind of day and band of the forecast's level (Mondrian
   conformal, see `intervals`), so a slow mover and a best seller get intervals of their own width. The
   backtest coverage reported is cross-fitted (each window's intervals come from the other windows' residuals),
   so it is what a user will get, not an in-sample figure. A single chosen model keeps its own interval when its
@@ -57,7 +57,7 @@ from shelfwise.forecast.candidates import (
     Runner,
     stat_models,
 )
-from shelfwise.forecast.features import series_features
+from shelfwise.forecast.features import day_regime, series_features
 from shelfwise.forecast.intervals import ConformalQuantiles, add_intervals, conformal_quantiles
 from shelfwise.forecast.metrics import KEY, pooled
 from shelfwise.forecast.selection import (
@@ -92,7 +92,8 @@ class ForecastResult:
             (backtested, forecast_only, borrowed, no_demand) and model.
         counts: how many series took each path and each exclusion reason.
         summary: pooled backtest figures of the chosen forecast and of the seasonal naive.
-        weights: the combination's members and weights, per regime (`regular`, `promo` days).
+        weights: the combination's members and weights, per kind of day (`regular`, `promo`, `holiday`, `peak`:
+            see `features.day_regime`).
         origin: the last sales date; the horizon starts the day after.
         quantiles: the conformal quantiles of the scaled residuals (see `intervals`).
     """
@@ -138,6 +139,7 @@ def forecast_demand(
     counts["no_product_record"] = int(info["category"].eq(UNKNOWN_CATEGORY).sum())
     history = history.merge(info[[*KEY, "unique_id"]], on=KEY)
     features = features.merge(info[[*KEY, "unique_id"]], on=KEY).drop(columns=KEY)  # keyed once, by integer
+    features["regime"] = day_regime(features)
     panel = _panel(history, features, info)
     modelled = info[info["path"].isin(["backtested", "forecast_only"])]
     tested = info[info["path"] == "backtested"]
@@ -166,9 +168,10 @@ def forecast_demand(
             fc_parts.append(lgb_fc)
 
     step("choice")
-    promo = features[["unique_id", "date", "promo"]].rename(columns={"date": "ds"})
-    cv = join_candidates(cv_parts, panel[["unique_id", "ds", "y", "observed", "promo"]], ("unique_id", "ds", "cutoff"))
-    fc = join_candidates(fc_parts, promo, ("unique_id", "ds"))
+    regime = features[["unique_id", "date", "regime"]].rename(columns={"date": "ds"})
+    cv = join_candidates(cv_parts, panel[["unique_id", "ds", "y", "observed", "regime"]],
+                         ("unique_id", "ds", "cutoff"))
+    fc = join_candidates(fc_parts, regime, ("unique_id", "ds"))
     history_keyed = history[["unique_id", "date", "units", "observed"]]
     weights = combination_weights(cv, history_keyed, settings.metric)
     cv = add_combination(cv, weights)
@@ -182,7 +185,7 @@ def forecast_demand(
 
     step("new and empty series")
     days = pd.DataFrame({"ds": pd.date_range(origin + pd.Timedelta(days=1), periods=h, freq="D")})
-    borrowed = borrowed_forecasts(info, history, chosen_fc, promo, days, quantiles)
+    borrowed = borrowed_forecasts(info, history, chosen_fc, regime, days, quantiles)
     empty = _zeros(info, days)
     forecasts = pd.concat([f for f in (chosen_fc, borrowed, empty) if len(f)], ignore_index=True)
     forecasts = _closures(forecasts, history, info)

@@ -19,11 +19,11 @@ RECENT_DAYS = 28
 """The window of a peer's recent daily rate."""
 
 
-def borrowed_forecasts(info: pd.DataFrame, history: pd.DataFrame, chosen: pd.DataFrame, promo: pd.DataFrame,
+def borrowed_forecasts(info: pd.DataFrame, history: pd.DataFrame, chosen: pd.DataFrame, regime: pd.DataFrame,
                        days: pd.DataFrame, quantiles: ConformalQuantiles) -> pd.DataFrame:
     """Forecasts of series too young to model, from their peers (category in store, then category, then store).
 
-    `chosen` is the modelled series' forecast, `promo` the promotion flag per unique_id and ds, `days` the horizon.
+    `chosen` is the modelled series' forecast, `regime` the kind of day per unique_id and ds, `days` the horizon.
     """
     young = info[info["path"] == "borrowed"]
     if young.empty:
@@ -62,8 +62,8 @@ def borrowed_forecasts(info: pd.DataFrame, history: pd.DataFrame, chosen: pd.Dat
             / (borrowed["days"] + borrowed["prior_days"]))
     borrowed["forecast"] = (rate * borrowed["relative"]).clip(lower=0)
     borrowed["model"] = "borrowed"
-    borrowed = borrowed[["unique_id", "ds", "forecast", "model"]].merge(promo, on=["unique_id", "ds"], how="left")
-    return add_intervals(borrowed, quantiles, set()).drop(columns="promo")
+    borrowed = borrowed[["unique_id", "ds", "forecast", "model"]].merge(regime, on=["unique_id", "ds"], how="left")
+    return add_intervals(borrowed, quantiles, set()).drop(columns="regime")
 
 
 def _peer_prior(peers: pd.DataFrame, level: list[str]) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 import duckdb
 import holidays
+import numpy as np
 import pandas as pd
 
 
@@ -119,3 +120,22 @@ def series_features(
     for flag in ("holiday", "pre_holiday", "black_friday_week", "promo"):
         frame[flag] = frame[flag].fillna(False).astype(int)
     return frame.drop(columns="state").sort_values(["store_id", "product_id", "date"]).reset_index(drop=True)
+
+
+CHRISTMAS_RUN_UP_DAYS = 7
+"""The days before Christmas that are a calendar event of their own (the shopping peak)."""
+REGIMES = ("regular", "promo", "holiday", "peak")
+"""Kinds of day the choice weighs apart (`day_regime`)."""
+
+
+def day_regime(frame: pd.DataFrame) -> np.ndarray:
+    """Per row, the kind of day: `promo`, `peak`, `holiday` or `regular`, in that order of precedence.
+
+    Peaks are Black Friday week and the run-up to Christmas; holidays include their eves. Promotions and calendar
+    events move demand in ways only the global model knows, so the choice weighs each kind of day apart
+    (`selection`); the peaks are rare enough that a backtest seldom holds one.
+    """
+    peak = (frame["black_friday_week"].fillna(0) > 0) | (frame["to_christmas"].fillna(31) < CHRISTMAS_RUN_UP_DAYS)
+    holiday = (frame["holiday"].fillna(0) > 0) | (frame["pre_holiday"].fillna(0) > 0)
+    return np.select([frame["promo"].fillna(0) > 0, peak, holiday], ["promo", "peak", "holiday"], "regular")
+

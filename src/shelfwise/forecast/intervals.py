@@ -1,13 +1,13 @@
 """Prediction intervals that hold: conformal, from the backtest residuals of the forecast the run chose.
 
 Residuals are scaled as count data, z = (y - f) / sqrt(max(f, 0.5)), and their quantiles are taken separately for
-each cell of a taxonomy (Mondrian conformal prediction): promotion or regular day (a promotion day is harder to
-call) times the band of the forecast's own level (up to `LEVEL_BANDS` bands of equal size, split at the
-quantiles of the backtest's forecasts; one band below `LEVEL_BANDS` x `MIN_GROUP_RESIDUALS` residuals). The sqrt
-scale alone assumes Poisson noise, under which variance grows like the mean; real demand is overdispersed, so
-one set of quantiles gave slow movers intervals too wide and best sellers intervals too narrow (5,000 synthetic
-series: 80% intervals covered 98% and 74%). A cell with fewer than `MIN_GROUP_RESIDUALS` residuals takes its
-regime's pooled quantiles, and a regime with fewer takes everyone's.
+each cell of a taxonomy (Mondrian conformal prediction): the kind of day (`features.day_regime`: a promotion or a
+holiday is harder to call than a regular day) times the band of the forecast's own level (up to `LEVEL_BANDS`
+bands of equal size, split at the quantiles of the backtest's forecasts; one band below `LEVEL_BANDS` x
+`MIN_GROUP_RESIDUALS` residuals). The sqrt scale alone assumes Poisson noise, under which variance grows like the
+mean; real demand is overdispersed, so one set of quantiles gave slow movers intervals too wide and best sellers
+intervals too narrow (5,000 synthetic series: 80% intervals covered 98% and 74%). A cell with fewer than
+`MIN_GROUP_RESIDUALS` residuals takes its kind of day's pooled quantiles, and a kind with fewer takes everyone's.
 
 The coverage reported for the backtest is cross-fitted -- each window's intervals come from the other windows'
 residuals -- so it is what a user will get, not an in-sample figure. A chosen model whose own intervals were
@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from shelfwise.forecast.candidates import LEVELS
+from shelfwise.forecast.features import REGIMES
 
 MIN_SCALE = 0.5
 """The smallest forecast the residual scale sqrt(f) is taken at (a forecast of 0 still has some spread)."""
@@ -30,7 +31,6 @@ MIN_GROUP_RESIDUALS = 200
 LEVEL_BANDS = 4
 """Bands of the forecast's level, split at the quantiles of the backtest's forecasts."""
 NORMAL_Z = {80: 1.2816, 95: 1.96}
-REGIMES = ("promo", "regular")
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def add_intervals(frame: pd.DataFrame, quantiles: ConformalQuantiles, native: se
 
 
 def _regime(frame: pd.DataFrame) -> np.ndarray:
-    return np.where(frame["promo"].fillna(0) > 0, "promo", "regular")
+    return frame["regime"].fillna("regular").to_numpy()
 
 
 def _band_edges(forecast: pd.Series) -> tuple[float, ...]:

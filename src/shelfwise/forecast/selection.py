@@ -1,11 +1,12 @@
 """Choosing among the candidates by their backtest: the combination of the best two, or a clearly better model.
 
 The models are ranked by their pooled backtest metric (MASE or WAPE); the forecast is the combination of the best
-two, with blend weights fitted on the backtest separately for promotion and regular days -- a model that knows
-promotions (the global one) should carry a promotion day, while on regular days the statistical model's level is
-as good or better. A single model replaces the combination for a series only when its backtest metric is lower
-by `selection_margin` -- three windows are too noisy to trust a per-series winner by less (plain per-series
-arg-min lost to the combination in the design study) -- and never on a promotion day it cannot see.
+two, with blend weights fitted on the backtest separately for each kind of day (regular, promotion, holiday,
+peak) -- a model that knows promotions and the calendar (the global one) should carry a promotion day or Black
+Friday, while on regular days the statistical model's level is as good or better. A single model replaces the
+combination for a series only when its backtest metric is lower by `selection_margin` -- three windows are too
+noisy to trust a per-series winner by less (plain per-series arg-min lost to the combination in the design
+study) -- and never on a day of promotion or calendar event it cannot see (`features.day_regime`).
 """
 
 from __future__ import annotations
@@ -15,19 +16,20 @@ import pandas as pd
 
 from shelfwise.config import ForecastSettings
 from shelfwise.forecast.candidates import GLOBAL_MODEL, INTERMITTENT_MODELS, LEVELS, NATIVE_INTERVALS
+from shelfwise.forecast.features import REGIMES
 from shelfwise.forecast.metrics import KEY, backtest_metrics, seasonal_scale
 
 COMBINATION = "combination"
 CHOSEN = "automl"
 """`forecast_backtest.model` of the forecast the run chose per series (what `forecasts` holds)."""
 MIN_REGIME_DAYS = 100
-"""Scored promotion days needed before promotion days get combination weights of their own."""
+"""Scored days a kind of day needs in the backtest before it gets combination weights of its own."""
 BACKTEST_COLUMNS = ("store_id", "product_id", "model", "cutoff", "days", "volume", "wape", "mase", "bias",
                     "coverage_80", "coverage_95", "selected")
 
 
 def join_candidates(parts: list[pd.DataFrame], truth: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
-    """Outer-join the candidates' wide frames on `keys`, clip at 0, attach `truth`'s columns (actuals, promo)."""
+    """Outer-join the candidates' wide frames on `keys`, clip at 0, attach `truth`'s columns (actuals, regime)."""
     wide = None
     for part in parts:
         if part.empty:
@@ -54,16 +56,18 @@ def model_columns(frame: pd.DataFrame) -> list[str]:
 def combination_weights(cv: pd.DataFrame, history: pd.DataFrame, metric: str) -> dict[str, dict[str, float]]:
     """The best two whole-catalogue models by pooled backtest metric, and their blend weights per regime.
 
-    Promotion days get weights of their own: a model that knows promotions (the global one) should carry a
-    promotion day, while on regular days the statistical model's level is as good or better. With fewer than
-    `MIN_REGIME_DAYS` scored promotion days the regular weights serve both.
+    Promotion, holiday and peak days get weights of their own: a model that knows them (the global one) should
+    carry them, while on regular days the statistical model's level is as good or better. A kind of day with
+    fewer than `MIN_REGIME_DAYS` scored days in the backtest -- Black Friday is in it only when the forecast is made
+    in December -- takes the weights of the promotion days, the nearest evidence of how far to trust the model
+    that sees such days; without those, the regular weights.
     """
     everyone = [m for m in model_columns(cv) if m not in INTERMITTENT_MODELS]
     if not everyone or cv.empty:
         return {}
     scored = cv[cv["observed"].fillna(False).astype(bool)].dropna(subset=everyone)
     if scored.empty:
-        return {"regular": {everyone[0]: 1.0}, "promo": {everyone[0]: 1.0}}
+        return {kind: {everyone[0]: 1.0} for kind in REGIMES}
     scale = seasonal_scale(history, scored[["unique_id", "cutoff"]].drop_duplicates(), keys=["unique_id"])
     scale = scale.set_index(["unique_id", "cutoff"])["scale"]
     scale = scale.where(scale > 0)
@@ -77,7 +81,7 @@ def combination_weights(cv: pd.DataFrame, history: pd.DataFrame, metric: str) ->
 
     ranked = sorted(everyone, key=lambda m: score(scored, scored[m]))
     if len(ranked) == 1:
-        return {"regular": {ranked[0]: 1.0}, "promo": {ranked[0]: 1.0}}
+        return {kind: {ranked[0]: 1.0} for kind in REGIMES}
     best, second = ranked[:2]
     grid = np.round(np.linspace(0, 1, 11), 2)
 
@@ -86,13 +90,16 @@ def combination_weights(cv: pd.DataFrame, history: pd.DataFrame, metric: str) ->
         weight = float(grid[int(np.argmin(losses))])
         return {best: weight, second: round(1 - weight, 2)}
 
-    promo = scored["promo"].fillna(0) > 0
-    regular = blend(scored[~promo])
-    weights = {"regular": regular, "promo": blend(scored[promo]) if promo.sum() >= MIN_REGIME_DAYS else regular}
+    regime = scored["regime"].fillna("regular")
+    evidence = {kind: (regime == kind).sum() >= MIN_REGIME_DAYS for kind in REGIMES}
+    weights = {"regular": blend(scored[regime == "regular"])}
+    weights["promo"] = blend(scored[regime == "promo"]) if evidence["promo"] else weights["regular"]
+    for kind in ("holiday", "peak"):
+        weights[kind] = blend(scored[regime == kind]) if evidence[kind] else weights["promo"]
     used = {m for regime in weights.values() for m, w in regime.items() if w > 0}
     if len(used) == 1:  # the blend chose one model outright: call the forecast by that model's name
         only = used.pop()
-        return {"regular": {only: 1.0}, "promo": {only: 1.0}}
+        return {kind: {only: 1.0} for kind in REGIMES}
     return weights
 
 
@@ -102,9 +109,11 @@ def add_combination(frame: pd.DataFrame, weights: dict[str, dict[str, float]]) -
     if len(members) < 2 or not all(m in frame for m in members):
         return frame
     frame = frame.copy()
-    promo = frame["promo"].fillna(0) > 0
-    regular = sum(w * frame[m] for m, w in weights["regular"].items())
-    frame[COMBINATION] = regular.where(~promo, sum(w * frame[m] for m, w in weights["promo"].items()))
+    regime = frame["regime"].fillna("regular")
+    frame[COMBINATION] = np.nan
+    for kind in REGIMES:
+        rows = regime == kind
+        frame.loc[rows, COMBINATION] = sum(w * frame.loc[rows, m] for m, w in weights[kind].items())
     return frame
 
 
@@ -170,12 +179,12 @@ def calibrated_natives(scores: pd.DataFrame) -> set[str]:
 def chosen_forecast(frame: pd.DataFrame, choice: pd.DataFrame) -> pd.DataFrame:
     """One forecast column per row: the chosen model's (native intervals carried along).
 
-    On promotion days a series whose chosen model cannot see promotions takes the combination's forecast.
+    On promotion and calendar-event days a series whose chosen model cannot see them takes the combination's.
     """
     if frame.empty:
-        return pd.DataFrame(columns=["unique_id", "ds", "forecast", "model", "promo"])
+        return pd.DataFrame(columns=["unique_id", "ds", "forecast", "model", "regime"])
     merged = frame.merge(choice[["unique_id", "model"]], on="unique_id")
-    out = merged[[c for c in ("unique_id", "ds", "cutoff", "y", "observed", "promo", "model") if c in merged]].copy()
+    out = merged[[c for c in ("unique_id", "ds", "cutoff", "y", "observed", "regime", "model") if c in merged]].copy()
     out["forecast"] = np.nan
     for level in LEVELS:
         out[f"native_lower_{level}"] = np.nan
@@ -189,8 +198,8 @@ def chosen_forecast(frame: pd.DataFrame, choice: pd.DataFrame) -> pd.DataFrame:
                 column = f"{model}-{side}-{level}"
                 if column in merged:
                     out.loc[rows, f"native_{bound}_{level}"] = merged.loc[rows, column].clip(lower=0)
-    blind = out["promo"].fillna(0).gt(0) & ~out["model"].isin([COMBINATION, GLOBAL_MODEL])
-    if COMBINATION in merged and blind.any():  # a model that cannot see promotions does not forecast their days
+    blind = out["regime"].fillna("regular").ne("regular") & ~out["model"].isin([COMBINATION, GLOBAL_MODEL])
+    if COMBINATION in merged and blind.any():  # a model blind to promotions and events does not forecast their days
         out.loc[blind, "forecast"] = merged.loc[blind, COMBINATION]
         out.loc[blind, [c for c in out.columns if c.startswith("native_")]] = np.nan
     missing = out["forecast"].isna()  # a model that failed for this series: the combination's members fill in
