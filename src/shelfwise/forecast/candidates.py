@@ -131,7 +131,7 @@ class Runner:
         frame = target[target["unique_id"].isin(tested)]
         if len(frame):
             if not any(getattr(m, "alias", "") in LONG_MEMORY for m in models):
-                frame = _last_days(frame, STAT_FIT_DAYS + windows * h)
+                frame = frame.groupby("unique_id", sort=False).tail(STAT_FIT_DAYS + windows * h)
             extended = with_future_window(frame, h)
 
             def backtest(refit: bool) -> pd.DataFrame:
@@ -220,10 +220,6 @@ def split_future_window(both: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.Dat
     return both[~ahead].reset_index(drop=True), both[ahead].drop(columns="cutoff").reset_index(drop=True)
 
 
-def _last_days(frame: pd.DataFrame, days: int) -> pd.DataFrame:
-    return frame.groupby("unique_id", sort=False).tail(days)
-
-
 def _empty_cv() -> pd.DataFrame:
     return pd.DataFrame(columns=["unique_id", "ds", "cutoff"])
 
@@ -248,4 +244,3 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     """The statsforecast output with fixed column names: `<model>`, `<model>-lo-80` ... and no `y`."""
     frame = frame.reset_index() if "unique_id" not in frame.columns else frame
     return frame.drop(columns=[c for c in ("y", "index") if c in frame.columns])
-

@@ -139,3 +139,7 @@ def day_regime(frame: pd.DataFrame) -> np.ndarray:
     holiday = (frame["holiday"].fillna(0) > 0) | (frame["pre_holiday"].fillna(0) > 0)
     return np.select([frame["promo"].fillna(0) > 0, peak, holiday], ["promo", "peak", "holiday"], "regular")
 
+
+def regime_of(frame: pd.DataFrame) -> np.ndarray:
+    """The `regime` column of a frame that carries `day_regime`'s kinds; a row joined to no day is `regular`."""
+    return frame["regime"].fillna("regular").to_numpy()

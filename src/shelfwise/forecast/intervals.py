@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from shelfwise.forecast.candidates import LEVELS
-from shelfwise.forecast.features import REGIMES
+from shelfwise.forecast.features import REGIMES, regime_of
 
 MIN_SCALE = 0.5
 """The smallest forecast the residual scale sqrt(f) is taken at (a forecast of 0 still has some spread)."""
@@ -75,8 +75,7 @@ def add_intervals(frame: pd.DataFrame, quantiles: ConformalQuantiles, native: se
     """lower/upper per level: forecast + sqrt(forecast) * z-quantile of its cell, or the model's own when calibrated."""
     frame = frame.copy()
     root = np.sqrt(frame["forecast"].clip(lower=MIN_SCALE))
-    regime = _regime(frame)
-    band = np.digitize(frame["forecast"].to_numpy(dtype=float), quantiles.edges, right=True)
+    regime, band = regime_of(frame), _band(frame["forecast"], quantiles.edges)
     use_native = frame["model"].isin(native) if "model" in frame else pd.Series(False, index=frame.index)
     if "native_upper_80" in frame:
         use_native &= frame["native_upper_80"].notna()
@@ -95,14 +94,15 @@ def add_intervals(frame: pd.DataFrame, quantiles: ConformalQuantiles, native: se
     return frame.drop(columns=[c for c in frame.columns if c.startswith("native_")])
 
 
-def _regime(frame: pd.DataFrame) -> np.ndarray:
-    return frame["regime"].fillna("regular").to_numpy()
+def _band(forecast: pd.Series, edges: tuple[float, ...]) -> np.ndarray:
+    """The level band of each forecast (bands closed on the right, see `_band_edges`)."""
+    return np.digitize(forecast.to_numpy(dtype=float), edges, right=True)
 
 
 def _band_edges(forecast: pd.Series) -> tuple[float, ...]:
     """Forecast levels that split the backtest's forecasts into `LEVEL_BANDS` equal parts (ties merge bands).
 
-    Bands are closed on the right (`np.digitize(..., right=True)`), so a mass of zero forecasts is a band of its own.
+    Bands are closed on the right (`_band`), so a mass of zero forecasts is a band of its own.
     """
     if len(forecast) < LEVEL_BANDS * MIN_GROUP_RESIDUALS:
         return ()
@@ -111,8 +111,7 @@ def _band_edges(forecast: pd.Series) -> tuple[float, ...]:
 
 
 def _quantiles(scored: pd.DataFrame, edges: tuple[float, ...]) -> ConformalQuantiles:
-    regime = _regime(scored)
-    band = np.digitize(scored["forecast"].to_numpy(dtype=float), edges, right=True)
+    regime, band = regime_of(scored), _band(scored["forecast"], edges)
     z = scored["z"].to_numpy(dtype=float)
     table = {}
     for cell_regime in REGIMES:
@@ -123,8 +122,8 @@ def _quantiles(scored: pd.DataFrame, edges: tuple[float, ...]) -> ConformalQuant
             cell = cell if len(cell) >= MIN_GROUP_RESIDUALS else pooled
             for level in LEVELS:
                 tail = (100 - level) / 200
-                table[(cell_regime, cell_band, level)] = (float(np.quantile(cell, tail)),
-                                                          float(np.quantile(cell, 1 - tail)))
+                lo, hi = np.quantile(cell, [tail, 1 - tail])
+                table[(cell_regime, cell_band, level)] = (float(lo), float(hi))
     return ConformalQuantiles(edges, table)
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from shelfwise.config import ForecastSettings
 from shelfwise.forecast.candidates import GLOBAL_MODEL, INTERMITTENT_MODELS, LEVELS, NATIVE_INTERVALS
-from shelfwise.forecast.features import REGIMES
+from shelfwise.forecast.features import REGIMES, regime_of
 from shelfwise.forecast.metrics import KEY, backtest_metrics, seasonal_scale
 
 COMBINATION = "combination"
@@ -90,13 +90,13 @@ def combination_weights(cv: pd.DataFrame, history: pd.DataFrame, metric: str) ->
         weight = float(grid[int(np.argmin(losses))])
         return {best: weight, second: round(1 - weight, 2)}
 
-    regime = scored["regime"].fillna("regular")
+    regime = regime_of(scored)
     evidence = {kind: (regime == kind).sum() >= MIN_REGIME_DAYS for kind in REGIMES}
     weights = {"regular": blend(scored[regime == "regular"])}
     weights["promo"] = blend(scored[regime == "promo"]) if evidence["promo"] else weights["regular"]
     for kind in ("holiday", "peak"):
         weights[kind] = blend(scored[regime == kind]) if evidence[kind] else weights["promo"]
-    used = {m for regime in weights.values() for m, w in regime.items() if w > 0}
+    used = {m for blend_weights in weights.values() for m, w in blend_weights.items() if w > 0}
     if len(used) == 1:  # the blend chose one model outright: call the forecast by that model's name
         only = used.pop()
         return {kind: {only: 1.0} for kind in REGIMES}
@@ -109,7 +109,7 @@ def add_combination(frame: pd.DataFrame, weights: dict[str, dict[str, float]]) -
     if len(members) < 2 or not all(m in frame for m in members):
         return frame
     frame = frame.copy()
-    regime = frame["regime"].fillna("regular")
+    regime = regime_of(frame)
     frame[COMBINATION] = np.nan
     for kind in REGIMES:
         rows = regime == kind
@@ -198,7 +198,7 @@ def chosen_forecast(frame: pd.DataFrame, choice: pd.DataFrame) -> pd.DataFrame:
                 column = f"{model}-{side}-{level}"
                 if column in merged:
                     out.loc[rows, f"native_{bound}_{level}"] = merged.loc[rows, column].clip(lower=0)
-    blind = out["regime"].fillna("regular").ne("regular") & ~out["model"].isin([COMBINATION, GLOBAL_MODEL])
+    blind = (regime_of(out) != "regular") & ~out["model"].isin([COMBINATION, GLOBAL_MODEL])
     if COMBINATION in merged and blind.any():  # a model blind to promotions and events does not forecast their days
         out.loc[blind, "forecast"] = merged.loc[blind, COMBINATION]
         out.loc[blind, [c for c in out.columns if c.startswith("native_")]] = np.nan
@@ -221,4 +221,3 @@ def backtest_table(scores: pd.DataFrame, crossfit: pd.DataFrame, choice: pd.Data
     table = table.merge(selected, on=[*KEY, "model"], how="left")
     table["selected"] = table["selected"].eq(True) | table["model"].eq(CHOSEN)
     return table[list(BACKTEST_COLUMNS)]
-
