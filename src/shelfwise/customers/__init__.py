@@ -1,0 +1,1 @@
+"""Customers understood: one person across records and cards, their behaviour, segments, value and offer take-up."""
