@@ -54,6 +54,70 @@ TEXTS: dict[str, dict[str, str]] = {
               "  shelfwise -w {root} export replenishment --out orders.xlsx\n"
               "  shelfwise -w {root} privacy ropa",
     },
+    "identity.running": {"pt": "Resolvendo identidades…", "en": "Resolving identities…"},
+    "identity.done": {
+        "pt": "Identidades ({run}): {records} cadastros → {persons} pessoas ({merged} pares ligados; método {method})",
+        "en": "Identity ({run}): {records} customer records → {persons} persons ({merged} pairs linked; method "
+              "{method})",
+    },
+    "identity.keys": {
+        "pt": "  cartões ligados a uma pessoa pelos cupons: {cards}; cartões sem cadastro (pessoa própria): {own}; "
+              "check-ins do app: {app}; dispositivos Wi-Fi/placas ligados por co-ocorrência: {devices}",
+        "en": "  cards linked to a person by their receipts: {cards}; cards with no record (a person of their own): "
+              "{own}; app check-ins: {app}; Wi-Fi devices/plates linked by co-occurrence: {devices}",
+    },
+    "identity.invalid_cpfs_ignored": {"pt": "  CPFs inválidos (dígitos verificadores) ignorados: {n}",
+                                      "en": "  invalid CPFs (check digits) ignored: {n}"},
+    "identity.documents_not_cpf": {"pt": "  documentos que não são CPF (CNPJ etc.) ignorados: {n}",
+                                   "en": "  documents that are not CPFs (CNPJ etc.) ignored: {n}"},
+    "identity.excluded_missing_id": {"pt": "  cadastros sem id deixados de fora: {n}",
+                                     "en": "  records without an id left out: {n}"},
+    "identity.excluded_repeated_id": {"pt": "  ids repetidos deixados de fora: {n}",
+                                      "en": "  repeated ids left out: {n}"},
+    "identity.placeholder_values_ignored": {
+        "pt": "  valores genéricos compartilhados por muitos cadastros ignorados: {n}",
+        "en": "  placeholder values shared by many records ignored: {n}"},
+    "identity.conflicts": {
+        "pt": "  pares rejeitados que continuam na mesma pessoa por outras ligações: {n} (veja identity_review)",
+        "en": "  rejected pairs still in one person through other links: {n} (see identity_review)"},
+    "identity.review": {
+        "pt": "  pares para revisão: {n} (shelfwise identity review; shelfwise identity decide ID1 ID2 accept|reject)",
+        "en": "  pairs to review: {n} (shelfwise identity review; shelfwise identity decide ID1 ID2 accept|reject)"},
+    "identity.decided": {"pt": "Decisão registrada: {left} + {right} → {decision} (vale a partir da próxima execução)",
+                         "en": "Decision recorded: {left} + {right} → {decision} (applies from the next run)"},
+    "segment.running": {"pt": "Calculando comportamento e segmentando…", "en": "Computing behaviour and "
+                        "segmenting…"},
+    "segment.done": {
+        "pt": "Segmentos ({run}): {persons} pessoas em {as_of}, método {method}, {segments} segmentos",
+        "en": "Segments ({run}): {persons} persons as of {as_of}, method {method}, {segments} segments",
+    },
+    "segment.k": {
+        "pt": "  k = {k} escolhido entre {tried}: silhueta {silhouette:.3f}, estabilidade (bootstrap, ARI) "
+              "{stability:.2f}",
+        "en": "  k = {k} chosen among {tried}: silhouette {silhouette:.3f}, bootstrap stability (ARI) {stability:.2f}",
+    },
+    "segment.excluded": {"pt": "  fora da segmentação ({reason}): {n}", "en": "  not segmented ({reason}): {n}"},
+    "value.done": {
+        "pt": "Valor do cliente ({run}): {persons} pessoas em {as_of}; próximos 12 meses: {purchases} compras "
+              "esperadas, R$ {total}; P(ativo) média {alive:.2f}; BG/NBD r={r:.3f} α={alpha:.3f} a={a:.3f} "
+              "b={b:.3f}",
+        "en": "Customer value ({run}): {persons} persons as of {as_of}; next 12 months: {purchases} expected "
+              "purchases, R$ {total}; mean P(alive) {alive:.2f}; BG/NBD r={r:.3f} α={alpha:.3f} a={a:.3f} "
+              "b={b:.3f}",
+    },
+    "offer.running": {"pt": "Treinando o modelo de adesão…", "en": "Training the take-up model…"},
+    "offer.auc": {
+        "pt": "Oferta {package} ({run}): AUC no período reservado (a partir de {split}) {auc:.3f} "
+              "[IC 95% {low:.3f}–{high:.3f}]; lift do 1º decil {lift:.1f}×",
+        "en": "Offer {package} ({run}): held-out AUC (from {split}) {auc:.3f} [95% CI {low:.3f}–{high:.3f}]; "
+              "top-decile lift {lift:.1f}x",
+    },
+    "offer.no_auc": {"pt": "Oferta {package} ({run}): sem AUC no tempo — {reason}",
+                     "en": "Offer {package} ({run}): no held-out AUC — {reason}"},
+    "offer.targets": {"pt": "  pessoas pontuadas: {scored}; elegíveis (consentimento e sem o pacote): {eligible}",
+                      "en": "  persons scored: {scored}; eligible (consent and without the package): {eligible}"},
+    "offer.contacts": {"pt": "  lista de contatos ({deciles} primeiros decis): {rows} linhas em {out}",
+                       "en": "  contact list (top {deciles} deciles): {rows} rows in {out}"},
     "privacy.access": {
         "pt": "Solicitação {request} ({status}): respondida em {answered}, prazo {due}. Tabelas com a pessoa: {tables}",
         "en": "Request {request} ({status}): answered at {answered}, due {due}. Tables holding the person: {tables}",
@@ -126,6 +190,12 @@ TEXTS: dict[str, dict[str, str]] = {
 def default_language() -> str:
     """Language for messages printed before a workspace is open: $SHELFWISE_LANG, else Portuguese."""
     return os.environ.get("SHELFWISE_LANG", "pt")
+
+
+def number(value: float, language: str, decimals: int = 0) -> str:
+    """A number as its reader writes it: 9.769.156,68 in Portuguese, 9,769,156.68 in English."""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "_").replace(".", ",").replace("_", ".") if language == "pt" else text
 
 
 def say(key: str, language: str, **values: object) -> str:
