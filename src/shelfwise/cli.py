@@ -181,7 +181,10 @@ def demo(
     directory: Annotated[Path | None, typer.Argument(help="Folder for the demo workspace.")] = Path("shelfwise-demo"),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data (same seed, same data).")] = 7,
 ) -> None:
-    """Build a demo workspace: a São Paulo chain and a shopping mall, loaded, checked, forecast, replenished."""
+    """Build a demo workspace: a São Paulo chain and a shopping mall, loaded, checked, forecast and replenished.
+
+    The mall's shoppers are then resolved into persons, segmented, valued and scored for the partner offer.
+    """
     from shelfwise.pipelines.demo import run_demo
     from shelfwise.quality import summarize
 
@@ -199,6 +202,13 @@ def demo(
 
         print_forecast(report.forecast, lang)
         print_replenishment(report.replenishment, lang)
+    if report.identity is not None:
+        from shelfwise.cli_customers import print_identity, print_offer, print_segments, print_value
+
+        print_identity(report.identity, lang)
+        print_segments(report.segments, lang)
+        print_value(report.value, lang)
+        print_offer(report.offer, lang)
     console.print(say("demo.tour", lang, root=report.workspace.root))
     raise typer.Exit(code)
 
@@ -317,3 +327,9 @@ from shelfwise.cli_forecast import forecast_app, replenish  # noqa: E402 - they 
 
 app.add_typer(forecast_app, name="forecast")
 app.command()(replenish)
+
+from shelfwise.cli_customers import identity_app, offer, segment, value  # noqa: E402 - they use the helpers above
+
+app.add_typer(identity_app, name="identity")
+for command in (segment, value, offer):
+    app.command()(command)

@@ -11,9 +11,15 @@ import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shelfwise.schema import TABLES, LoadMode
+
+if TYPE_CHECKING:
+    from shelfwise.customers.identity import IdentitySettings
+    from shelfwise.customers.links import LinkSettings
+    from shelfwise.customers.segments import SegmentSettings
+    from shelfwise.customers.value import ValueSettings
 
 CONFIG_FILE = "shelfwise.toml"
 
@@ -201,6 +207,86 @@ class ReplenishSettings:
 
 
 @dataclass(frozen=True)
+class IdentityConfig:
+    """How customer records, cards and devices are linked into persons (`shelfwise identity`)."""
+
+    link_threshold: float = _setting(0.95, "Record pairs scoring at least this match probability are the same "
+                                     "person.")
+    review_threshold: float = _setting(
+        0.5, "Pairs scoring from here up to link_threshold go to the review list (identity_review) for an analyst.")
+    default_area_code: str = _setting("11", "Area code (DDD) given to phone numbers written without one.")
+    min_device_matches: int = _setting(
+        3, "A Wi-Fi device or car plate is a person's when at least this many of its sessions hold a receipt of "
+        "theirs...")
+    min_device_share: float = _setting(0.2, "...and those sessions are at least this share of the device's "
+                                       "sessions...")
+    device_dominance: float = _setting(2.0, "...and at least this many times more than any other person's.")
+    session_minutes: float = _setting(
+        60.0, "How long a footfall session lasts when the source gives no dwell time (receipts inside it count).")
+
+    def resolution(self) -> IdentitySettings:
+        """The record-linkage settings of `shelfwise.customers.identity` (imported here: Splink loads slowly)."""
+        from shelfwise.customers.identity import IdentitySettings
+
+        return IdentitySettings(link_threshold=self.link_threshold, review_threshold=self.review_threshold,
+                                default_area_code=self.default_area_code)
+
+    def links(self) -> LinkSettings:
+        """The card and device settings of `shelfwise.customers.links`."""
+        from shelfwise.customers.links import LinkSettings
+
+        return LinkSettings(min_device_matches=self.min_device_matches, min_device_share=self.min_device_share,
+                            device_dominance=self.device_dominance, session_minutes=self.session_minutes)
+
+
+@dataclass(frozen=True)
+class ValueConfig:
+    """How customer value is modelled (`shelfwise value`): BG/NBD purchases and Gamma-Gamma spend."""
+
+    time_unit_days: int = _setting(7, "Days in the models' time unit (7: rates per week, as Fader, Hardie & Lee).")
+    horizon_days: int = _setting(365, "Days ahead the expected purchases and value are summed over.")
+    annual_discount_rate: float = _setting(0.0, "Yearly rate future value is discounted at (0.1 = 10% a year).")
+
+    def model(self) -> ValueSettings:
+        """The settings of `shelfwise.customers.value`."""
+        from shelfwise.customers.value import ValueSettings
+
+        return ValueSettings(time_unit_days=self.time_unit_days, horizon_days=self.horizon_days,
+                             annual_discount_rate=self.annual_discount_rate)
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    """How customers are segmented and named (`shelfwise segment`)."""
+
+    method: str = _setting("kmeans", "'kmeans', 'gmm' (Gaussian mixture) or 'hdbscan' (density; noise stays "
+                           "unclassified).")
+    k: int = _setting(0, "Number of segments; 0 chooses it by silhouette and bootstrap stability.")
+    k_min: int = _setting(3, "Fewest segments tried when choosing.")
+    k_max: int = _setting(8, "Most segments tried when choosing.")
+    min_receipts: int = _setting(3, "Persons with fewer receipts are not segmented ('Poucos dados'): two "
+                                 "receipts say little about a habit.")
+
+    def __post_init__(self) -> None:
+        if self.method not in ("kmeans", "gmm", "hdbscan"):
+            raise ConfigError(f"[segment] method = '{self.method}'; expected kmeans, gmm or hdbscan")
+        if not 2 <= self.k_min <= self.k_max or self.k < 0 or self.min_receipts < 1:
+            raise ConfigError("[segment] needs 2 <= k_min <= k_max, k >= 0 and min_receipts >= 1")
+
+    def model(self, *, method: str | None = None, k: int | None = None) -> SegmentSettings:
+        """The settings of `shelfwise.customers.segments`, with a command line's method and k."""
+        from shelfwise.customers.segments import SegmentSettings
+
+        return SegmentSettings(method=method or self.method, k=k or self.k or None, k_min=self.k_min,
+                               k_max=self.k_max, min_receipts=self.min_receipts)
+
+
+def parameters_of(section: object) -> dict[str, object]:
+    """A settings section as a run's parameters."""
+    return {f.name: getattr(section, f.name) for f in fields(section)}
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings of a workspace."""
 
@@ -211,6 +297,9 @@ class Settings:
     forecast: ForecastSettings = field(default_factory=ForecastSettings)
     replenish: ReplenishSettings = field(default_factory=ReplenishSettings)
     compute: ComputeSettings = field(default_factory=ComputeSettings)
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
+    segment: SegmentConfig = field(default_factory=SegmentConfig)
+    value: ValueConfig = field(default_factory=ValueConfig)
 
 
 class ConfigError(ValueError):

@@ -12,8 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 import duckdb
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TRACKED_LIBRARIES = ("shelfwise", "duckdb", "pandas", "numpy", "pyarrow", "statsforecast", "mlforecast", "lightgbm",
                      "utilsforecast", "scikit-learn")
@@ -65,6 +69,15 @@ def finish_run(
         ["failed" if error else "succeeded", str(error)[:2000] if error else None,
          json.dumps(metrics, default=str) if metrics else None, run_id],
     )
+
+
+def store_rows(con: duckdb.DuckDBPyConnection, table: str, run_id: str, frame: pd.DataFrame) -> None:
+    """Append a result frame to its table, every row tagged with the run (columns matched by name)."""
+    con.register("run_rows", frame)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT ? AS run_id, * FROM run_rows", [run_id])
+    finally:
+        con.unregister("run_rows")
 
 
 @contextmanager

@@ -294,8 +294,11 @@ def _gamma_gamma_log_likelihood(params: np.ndarray, x: np.ndarray, m: np.ndarray
 
 
 def _maximise(log_likelihood: Callable[[np.ndarray], np.ndarray], weights: np.ndarray, names: list[str],
-              model: str, penalizer: float) -> np.ndarray:
-    """Maximum (penalised) mean log-likelihood over log-parameters; the parameters, or a clear error."""
+              model: str, penalizer: float, may_vanish: tuple[str, ...] = ()) -> np.ndarray:
+    """Maximum (penalised) mean log-likelihood over log-parameters; the parameters, or a clear error.
+
+    A parameter in `may_vanish` may end at the bottom of its range when that is a meaning, not a failure.
+    """
     def objective(log_params: np.ndarray) -> float:
         params = np.exp(log_params)
         value = -np.dot(weights, log_likelihood(params)) / weights.sum() + penalizer * np.sum(params**2)
@@ -310,7 +313,8 @@ def _maximise(log_likelihood: Callable[[np.ndarray], np.ndarray], weights: np.nd
                                        options={"xatol": 1e-9, "fatol": 1e-13, "maxiter": 8000})
     if not result.success or result.fun >= 1e100:
         raise ValueModelError(f"{model} fit did not converge ({result.message}); try penalizer > 0")
-    edge = [name for name, value in zip(names, result.x, strict=True) if abs(value) > LOG_BOUND - 1e-2]
+    edge = [name for name, value in zip(names, result.x, strict=True)
+            if abs(value) > LOG_BOUND - 1e-2 and not (name in may_vanish and value < 0)]
     if edge:
         raise ValueModelError(
             f"{model} parameter(s) {', '.join(edge)} ran to the edge of their range: these customers are too few "
@@ -337,8 +341,10 @@ def fit_bgnbd(summary: pd.DataFrame, *, settings: ValueSettings | None = None) -
     grouped = history.groupby(SUMMARY_COLUMNS, as_index=False).size()
     x, t_x, T = (grouped[name].to_numpy(dtype=float) for name in SUMMARY_COLUMNS)
     scale = 10 / T.max() if T.max() > 0 else 1.0
+    # a -> 0 is "nobody is seen dropping out" (a young or loyal base): the model becomes the NBD, with P(alive) 1
     fitted = _maximise(lambda params: _bgnbd_log_likelihood(params, x, t_x * scale, T * scale),
-                       grouped["size"].to_numpy(dtype=float), ["r", "alpha", "a", "b"], "BG/NBD", settings.penalizer)
+                       grouped["size"].to_numpy(dtype=float), ["r", "alpha", "a", "b"], "BG/NBD", settings.penalizer,
+                       may_vanish=("a",))
     r, alpha, a, b = fitted[0], fitted[1] / scale, fitted[2], fitted[3]
     log_likelihood = np.dot(grouped["size"], _bgnbd_log_likelihood(np.array([r, alpha, a, b]), x, t_x, T))
     return BgNbd(float(r), float(alpha), float(a), float(b), float(log_likelihood), len(history))

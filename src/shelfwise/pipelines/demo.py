@@ -1,4 +1,4 @@
-"""`shelfwise demo`: the seeded demo data, loaded through the normal ingestion path, forecast and replenished.
+"""`shelfwise demo`: the seeded demo data loaded through the normal ingestion path, and every capability run on it.
 
 The demo is the product's first impression and every later issue's test bed, so it uses no shortcut: the
 generated files are Brazilian-format exports in `landing/`, loaded exactly as a user's files would be, with
@@ -16,6 +16,16 @@ import pandas as pd
 
 from shelfwise.demo import generate_demo
 from shelfwise.ingest import FailedLoad, LoadResult, ingest_files
+from shelfwise.pipelines.customers import (
+    IdentityRun,
+    OfferRun,
+    SegmentRun,
+    ValueRun,
+    run_identity,
+    run_offer,
+    run_segment,
+    run_value,
+)
 from shelfwise.pipelines.forecasting import ForecastRun, ReplenishRun, run_forecast, run_replenish
 from shelfwise.quality import run_quality
 from shelfwise.runs import recorded_run
@@ -32,13 +42,20 @@ class DemoReport:
     findings: pd.DataFrame
     forecast: ForecastRun | None = None
     replenishment: ReplenishRun | None = None
+    identity: IdentityRun | None = None
+    segments: SegmentRun | None = None
+    value: ValueRun | None = None
+    offer: OfferRun | None = None
 
 
 def run_demo(
     directory: Path | str | None, *, seed: int = 7, today: date | None = None,
     on_step: Callable[[str], None] | None = None, forecast: bool = True,
 ) -> DemoReport:
-    """Create (or refresh) a demo workspace: generate, ingest, check quality, then forecast and propose orders.
+    """Create (or refresh) a demo workspace: generate, ingest, check, forecast, order, and know the shoppers.
+
+    After the orders, the mall's shoppers are resolved into persons, segmented, valued and scored for the
+    streaming offer.
 
     `forecast=False` stops after the quality checks (for callers that only need the loaded data).
     """
@@ -65,4 +82,13 @@ def run_demo(
     forecast_run = run_forecast(workspace, today=today, progress=lambda name: step(f"forecast: {name}"))
     step("replenish")
     orders = run_replenish(workspace, forecast_run=forecast_run.run_id, today=today)
-    return replace(report, forecast=forecast_run, replenishment=orders)
+    step("identity")
+    identity = run_identity(workspace)
+    step("segment")
+    segments = run_segment(workspace)
+    step("value")
+    value = run_value(workspace)
+    step("offer")
+    offer = run_offer(workspace, package=None)
+    return replace(report, forecast=forecast_run, replenishment=orders, identity=identity, segments=segments,
+                   value=value, offer=offer)

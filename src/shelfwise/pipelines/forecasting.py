@@ -24,7 +24,7 @@ from shelfwise.replenish import (
     purchase_proposals,
     write_proposals_xlsx,
 )
-from shelfwise.runs import finish_run, start_run
+from shelfwise.runs import finish_run, start_run, store_rows
 from shelfwise.workspace import Workspace
 
 RESULT_DDL = """
@@ -97,21 +97,13 @@ def run_forecast(
             finish_run(con, run_id, error=error)
         raise
     with workspace.warehouse.connect(write=True, purpose="forecast") as con:
-        _store(con, "forecasts", run_id, result.forecasts)
-        _store(con, "forecast_backtest", run_id, result.backtest)
-        _store(con, "forecast_series", run_id, result.series)
+        store_rows(con, "forecasts", run_id, result.forecasts)
+        store_rows(con, "forecast_backtest", run_id, result.backtest)
+        store_rows(con, "forecast_series", run_id, result.series)
         metrics = {**result.summary, **result.counts, "weights": result.weights, "origin": result.origin,
                    "interval_quantiles": result.quantiles.as_dict()}
         finish_run(con, run_id, metrics=metrics)
     return ForecastRun(run_id=run_id, result=result)
-
-
-def _store(con: duckdb.DuckDBPyConnection, table: str, run_id: str, frame: pd.DataFrame) -> None:
-    con.register("run_rows", frame)
-    try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT ? AS run_id, * FROM run_rows", [run_id])
-    finally:
-        con.unregister("run_rows")
 
 
 def latest_run(con: duckdb.DuckDBPyConnection, table: str, run_id: str | None = None) -> str:
@@ -186,7 +178,7 @@ def run_replenish(
                 assume_missing_stock_zero=settings.assume_missing_stock_zero)
             con.execute(f"CREATE TABLE IF NOT EXISTS replenishment AS SELECT ''::VARCHAR AS run_id, "
                         f"''::VARCHAR AS forecast_run_id, * FROM (SELECT {_typed_columns()}) WHERE false")
-            _store(con, "replenishment", run_id, result.table.assign(forecast_run_id=forecast_run))
+            store_rows(con, "replenishment", run_id, result.table.assign(forecast_run_id=forecast_run))
             workbook, drafts = _buyer_files(workspace, run_id, result.table, products, suppliers, sender_name,
                                             today or date.today())
         except Exception as error:

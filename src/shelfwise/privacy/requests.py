@@ -26,7 +26,7 @@ from shelfwise.config import CONFIG_FILE
 from shelfwise.privacy import audit
 from shelfwise.privacy.pseudonyms import Pseudonymiser
 from shelfwise.privacy.scrub import Mentions, fold, scrub_files
-from shelfwise.privacy.tombstones import apply_tombstones, bury, tables_with_people
+from shelfwise.privacy.tombstones import PERSON_KEYS, apply_tombstones, bury, tables_with_people
 from shelfwise.privacy.vault import Vault
 from shelfwise.workspace import Workspace
 
@@ -103,7 +103,8 @@ def find_subject(
         "token": {r[0] for r in con.execute(
             "SELECT DISTINCT card_token FROM transactions WHERE customer_id IN (SELECT unnest(?)) AND "
             "card_token IS NOT NULL", [sorted(subject.customer_ids)]).fetchall()}
-        | {p for p in pseudonymise("token", sorted(subject.customer_ids)) if p},
+        | {p for p in pseudonymise("token", sorted(subject.customer_ids)) if p}
+        | _resolved_devices(con, subject.customer_ids),
     }
     if kind in ("document", "email", "phone"):
         subject.pseudonyms[kind].add(subject.pseudonym)
@@ -116,6 +117,15 @@ def find_subject(
         if subject.in_records.found(json.dumps(row.content, ensure_ascii=False))
     ]
     return subject
+
+
+def _resolved_devices(con: duckdb.DuckDBPyConnection, customer_ids: set[str]) -> set[str]:
+    """Cards and devices identity resolution attached to the person (a Wi-Fi device seen around their receipts)."""
+    if not _table_exists(con, PERSON_KEYS):
+        return set()
+    return {r[0] for r in con.execute(
+        f"SELECT key FROM {PERSON_KEYS} WHERE kind IN ('card', 'visitor') AND person_id IN (SELECT person_id FROM "
+        f"{PERSON_KEYS} WHERE kind = 'customer' AND key IN (SELECT unnest(?)))", [sorted(customer_ids)]).fetchall()}
 
 
 def _normal(pseudonymise: Pseudonymiser, kind: str, value: str) -> str:

@@ -78,16 +78,20 @@ TEXTS: dict[str, dict[str, str]] = {
     "yes": {"pt": "sim", "en": "yes"},
     "no": {"pt": "não", "en": "no"},
     "purpose.analytics": {
-        "pt": "Análises de vendas, estoque e clientes; previsão de demanda; segmentação de clientes (personas).",
-        "en": "Sales, stock and customer analytics; demand forecasting; customer segmentation (personas).",
+        "pt": "Análises de vendas, estoque e clientes; previsão de demanda; resolução de identidade (cadastros, "
+              "cartões e dispositivos ligados a uma pessoa); segmentação de clientes (personas) e valor do cliente.",
+        "en": "Sales, stock and customer analytics; demand forecasting; identity resolution (records, cards and "
+              "devices linked to one person); customer segmentation (personas) and customer value.",
     },
     "purpose.marketing_contact": {
         "pt": "Listas de contato para campanhas de marketing.",
         "en": "Contact lists for marketing campaigns.",
     },
     "purpose.partner_offer": {
-        "pt": "Seleção de clientes para ofertas de parceiros, como um pacote de streaming.",
-        "en": "Selection of customers for partner offers, such as a streaming package.",
+        "pt": "Seleção de clientes para ofertas de parceiros, como um pacote de streaming (modelo de propensão; "
+              "só recebe a oferta quem consentiu).",
+        "en": "Selection of customers for partner offers, such as a streaming package (a propensity model; only "
+              "people who consented receive the offer).",
     },
     "basis.consent": {"pt": "Consentimento (LGPD Art. 7, I)", "en": "Consent (LGPD Art. 7, I)"},
     "basis.legitimate_interest": {

@@ -37,7 +37,19 @@ _RULES: dict[str, str] = {
 }
 
 
-def _statement(table: str) -> str:
+PERSON_KEYS = "person_keys"
+"""Identity resolution's map of customer ids, cards and devices to persons (see `shelfwise.customers.links`)."""
+
+_ERASED_PERSON = (
+    f"person_id IN (SELECT person_id FROM {PERSON_KEYS} WHERE (kind = 'customer' AND {_erased_customer('key')}) "
+    f"OR (kind IN ('card', 'visitor') AND {_erased('token', 'key')}))"
+)
+"""Rows about a person derived by identity resolution (segments, values, offer scores) carry only a person id."""
+
+
+def _statement(table: str, by_person: bool = False) -> str:
+    if by_person:
+        return f'DELETE FROM "{table}" WHERE {_ERASED_PERSON}'
     template = _RULES.get(table, f'DELETE FROM "{table}" WHERE {{erased_customer}}')
     return template.format(
         erased_customer=_erased_customer(), document=_erased("document", "document"),
@@ -55,6 +67,18 @@ def tables_with_people(con: duckdb.DuckDBPyConnection) -> list[str]:
     return list(dict.fromkeys([*_RULES, *(t for t in derived if t not in TABLES or t in _RULES)]))
 
 
+def tables_of_persons(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Tables about resolved persons that carry no customer id (segments, values, offer scores).
+
+    `person_keys` says whose each person id is, so it comes last.
+    """
+    found = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main' "
+        "AND column_name IN ('customer_id', 'person_id') GROUP BY ALL "
+        "HAVING list(column_name) = ['person_id'] ORDER BY 1").fetchall()]
+    return [*(t for t in found if t != PERSON_KEYS), PERSON_KEYS] if PERSON_KEYS in found else []
+
+
 def apply_tombstones(
     con: duckdb.DuckDBPyConnection, tables: list[str] | None = None, load_id: str | None = None
 ) -> dict[str, int]:
@@ -62,10 +86,11 @@ def apply_tombstones(
     if not con.execute("SELECT count(*) FROM privacy_tombstones").fetchone()[0]:
         return {}
     touched = {}
-    for table in tables if tables is not None else tables_with_people(con):
+    by_person = tables_of_persons(con) if tables is None else []
+    for table in [*by_person, *(tables if tables is not None else tables_with_people(con))]:
         if table not in _RULES and table in TABLES:
             continue
-        statement = _statement(table)
+        statement = _statement(table, table in by_person)
         if load_id is not None:
             statement += " AND _load_id = ?"
         count = con.execute(statement, [load_id] if load_id is not None else []).fetchone()[0]
