@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from shelfwise.cli import app
 from shelfwise.ingest import FailedLoad, ingest_files
+from shelfwise.pipelines.customers import run_identity, run_segment, run_value
 from shelfwise.pipelines.demo import run_demo
 from shelfwise.privacy.consent import export_contacts, set_consent
 from shelfwise.privacy.pseudonyms import Pseudonymiser
@@ -171,6 +172,12 @@ def test_erasure_leaves_no_byte_of_the_person_and_reingesting_does_not_bring_the
     values = sorted({v for c in ("Nome Completo", "E-mail", "CPF", "Celular") for v in person[c] if v})
     assert _hits(ws.root, values)  # before: in the landing copies, the access answer, the truth files
     cpf = person["CPF"].replace("", pd.NA).dropna().iloc[0]
+    run_identity(ws)
+    run_segment(ws)
+    run_value(ws)
+    with ws.warehouse.connect() as con:
+        (person_id,), = con.execute("SELECT DISTINCT person_id FROM customer_identity WHERE customer_id IN "
+                                    "(SELECT unnest(?))", [sorted(set(person["ID Fidelidade"]))]).fetchall()
     answer = erase(ws, "document", cpf)
     assert answer.status == "erased" and answer.summary["records_in_vault"] >= len(person)
     assert _hits(ws.root, values) == []
@@ -186,6 +193,9 @@ def test_erasure_leaves_no_byte_of_the_person_and_reingesting_does_not_bring_the
         devices = Pseudonymiser(Vault(ws).keys)("token", ids)
         assert con.execute("SELECT count(*) FROM visits WHERE visitor_id IN (SELECT unnest(?))",
                            [devices]).fetchone()[0] == 0
+        for table in ("customer_identity", "person_keys", "person_features", "customer_segments", "customer_rfm",
+                      "customer_value"):  # what identity resolution and the models derived about them
+            assert con.execute(f"SELECT count(*) FROM {table} WHERE person_id = ?", [person_id]).fetchone()[0] == 0
         assert con.execute("SELECT status FROM privacy_requests WHERE request_id = ?",
                            [answer.request_id]).fetchone()[0] == "erased"
     assert Vault(ws).read_people(ids, purpose="test").empty
