@@ -66,17 +66,19 @@ def person_features(con: duckdb.DuckDBPyConnection, keys: str, as_of: date) -> p
     con.execute(lines, [as_of])
     try:
         con.execute(categories_sql)
+        if _has(con, "campaigns"):
+            con.execute(_PROMO_DAYS_SQL)
+            con.execute(_PROMO_RECEIPTS_SQL)
+        else:
+            con.execute("CREATE OR REPLACE TEMP TABLE promo_receipt AS SELECT NULL::VARCHAR AS transaction_id LIMIT 0")
         con.execute(receipts_sql)
         frame = con.execute(_BEHAVIOUR_SQL, [as_of, as_of, as_of]).df()
-        categories = con.execute(
-            "SELECT person_id, category, sum(amount) / any_value(total) AS share FROM receipt_category "
-            "JOIN (SELECT person_id, sum(amount) AS total FROM receipt_category GROUP BY ALL) USING (person_id) "
-            "WHERE category IS NOT NULL GROUP BY ALL").df()
+        categories = _category_shares(con)
         extras = [_visits(con, keys, as_of), _subscriptions(con, keys, as_of), _customers(con, keys)]
     finally:
-        for name in ("person_line", "person_receipt", "receipt_category"):
+        for name in ("person_line", "person_receipt", "receipt_category", "promo_day", "promo_receipt"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
-    frame = frame.merge(_category_columns(categories), on="person_id", how="left")
+    frame = frame.merge(categories, on="person_id", how="left")
     for extra in extras:
         frame = frame.merge(extra, on="person_id", how="left")
     share_columns = [c for c in frame.columns if c.startswith("cat_")]
@@ -100,7 +102,6 @@ def _receipts_sql(con: duckdb.DuckDBPyConnection, keys: str) -> tuple[str, str, 
         + (["nullif(trim(s.format), '')"] if has_stores else []) + ["NULL"]) + ")"
     joins = ((" LEFT JOIN products p ON p.product_id = l.product_id" if has_products else "")
              + (" LEFT JOIN stores s ON s.store_id = l.store_id" if has_stores else ""))
-    promo = _promo_sql(con)
     lines = f"""
 CREATE OR REPLACE TEMP TABLE person_line AS
 SELECT coalesce(kc.person_id, kk.person_id) AS person_id, t.transaction_id, t.timestamp, t.amount, t.store_id,
@@ -111,23 +112,35 @@ LEFT JOIN {keys} kk ON kk.kind = 'card' AND kk.key = t.card_token
 WHERE CAST(t.timestamp AS DATE) <= ? AND coalesce(kc.person_id, kk.person_id) IS NOT NULL"""
     categories = (f"CREATE OR REPLACE TEMP TABLE receipt_category AS SELECT l.person_id, {category} AS category, "
                   f"sum(l.amount) AS amount FROM person_line l {joins} GROUP BY ALL")
-    receipts = f"""
+    receipts = """
 CREATE OR REPLACE TEMP TABLE person_receipt AS
 SELECT l.person_id, l.transaction_id, min(l.timestamp) AS timestamp, sum(l.amount) AS amount,
-       any_value(l.store_id) AS store_id, bool_or(l.identified) AS identified, bool_or({promo}) AS on_promo
+       any_value(l.store_id) AS store_id, bool_or(l.identified) AS identified,
+       l.transaction_id IN (SELECT transaction_id FROM promo_receipt) AS on_promo
 FROM person_line l GROUP BY l.person_id, l.transaction_id"""
     return lines, categories, receipts
 
 
-def _promo_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """Whether a receipt line fell under a price campaign (a partnership or a display is no price incentive)."""
-    if not _has(con, "campaigns"):
-        return "false"
-    return ("EXISTS (SELECT 1 FROM campaigns c WHERE CAST(l.timestamp AS DATE) BETWEEN c.start_date AND c.end_date "
-            "AND (coalesce(c.discount_pct, 0) > 0 OR lower(c.type) IN ('discount', 'coupon', 'bundle')) "
-            "AND (len(coalesce(c.store_ids, [])) = 0 OR list_contains(c.store_ids, l.store_id)) "
-            "AND (l.product_id IS NULL OR len(coalesce(c.product_ids, [])) = 0 "
-            "OR list_contains(c.product_ids, l.product_id)))")
+_PROMO_DAYS_SQL = """
+CREATE OR REPLACE TEMP TABLE promo_day AS   -- NULL store or product: the campaign covers them all
+SELECT DISTINCT d.day, s.store_id, p.product_id
+FROM campaigns c,
+     LATERAL (SELECT CAST(unnest(generate_series(c.start_date, c.end_date, INTERVAL 1 DAY)) AS DATE) AS day) d,
+     LATERAL (SELECT unnest(CASE WHEN len(coalesce(c.store_ids, [])) = 0 THEN [NULL] ELSE c.store_ids END)
+              AS store_id) s,
+     LATERAL (SELECT unnest(CASE WHEN len(coalesce(c.product_ids, [])) = 0 THEN [NULL] ELSE c.product_ids END)
+              AS product_id) p
+WHERE c.start_date <= c.end_date
+  AND (coalesce(c.discount_pct, 0) > 0 OR lower(c.type) IN ('discount', 'coupon', 'bundle'))
+"""
+"""The (day, store, product) cells a price campaign covered; a partnership or a display is no price incentive."""
+
+_PROMO_RECEIPTS_SQL = """
+CREATE OR REPLACE TEMP TABLE promo_receipt AS
+SELECT DISTINCT l.transaction_id FROM person_line l JOIN promo_day p ON p.day = CAST(l.timestamp AS DATE)
+WHERE (p.store_id IS NULL OR p.store_id = l.store_id)
+  AND (p.product_id IS NULL OR l.product_id IS NULL OR p.product_id = l.product_id)
+"""
 
 
 _BEHAVIOUR_SQL = """
@@ -157,12 +170,21 @@ FROM person p LEFT JOIN favourite f USING (person_id)
 """
 
 
-def _category_columns(categories: pd.DataFrame) -> pd.DataFrame:
-    if categories.empty:
+def _category_shares(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """cat_<slug>_share columns: each person's spend per category over their spend, pivoted in DuckDB."""
+    names = [r[0] for r in con.execute("SELECT DISTINCT category FROM receipt_category WHERE category IS NOT NULL "
+                                       "ORDER BY 1").fetchall()]
+    if not names:
         return pd.DataFrame({"person_id": pd.Series(dtype=str)})
-    categories = categories.assign(column=categories["category"].map(lambda c: f"cat_{category_slug(c)}_share"))
-    wide = categories.pivot_table(index="person_id", columns="column", values="share", aggfunc="sum", fill_value=0.0)
-    return wide.reset_index().rename_axis(columns=None)
+    con.register("category_column", pd.DataFrame({"category": names, "feature": [
+        f"cat_{category_slug(name)}_share" for name in names]}))
+    try:
+        return con.execute(
+            "PIVOT (SELECT r.person_id, c.feature, r.amount / sum(r.amount) OVER (PARTITION BY r.person_id) AS share "
+            "FROM receipt_category r LEFT JOIN category_column c USING (category)) "
+            "ON feature USING sum(share) GROUP BY person_id").df().drop(columns=["NULL"], errors="ignore")
+    finally:
+        con.unregister("category_column")
 
 
 def _visits(con: duckdb.DuckDBPyConnection, keys: str, as_of: date) -> pd.DataFrame:
