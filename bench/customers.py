@@ -66,6 +66,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from harness import to_json
+
 from shelfwise.demo import people
 
 BENCH = Path(__file__).resolve().parent
@@ -527,19 +529,6 @@ def part_identity(args: dict[str, Any]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------------- driver
-
-
-def to_json(value: Any) -> Any:
-    """numpy scalars, NaN and tuples to plain JSON."""
-    if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_json(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def worker(argv: list[str]) -> None:

@@ -49,7 +49,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import math
 import os
 import platform
 import shutil
@@ -63,6 +62,8 @@ from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
+
+from harness import to_json
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results" / "forecast.json"
@@ -580,19 +581,6 @@ def part_prophet(args: dict[str, Any]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------------- driver
-
-
-def to_json(value: Any) -> Any:
-    """numpy scalars, NaN and tuples to plain JSON."""
-    if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_json(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def worker(argv: list[str]) -> None:

@@ -21,6 +21,8 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from shelfwise.warehouse.core import has_table
+
 FEATURE_DOCS: dict[str, str] = {
     "receipts": "receipts up to the as-of date",
     "active_days": "distinct days with a purchase",
@@ -66,7 +68,7 @@ def person_features(con: duckdb.DuckDBPyConnection, keys: str, as_of: date) -> p
     con.execute(lines, [as_of])
     try:
         con.execute(categories_sql)
-        if _has(con, "campaigns"):
+        if has_table(con, "campaigns"):
             con.execute(_PROMO_DAYS_SQL)
             con.execute(_PROMO_RECEIPTS_SQL)
         else:
@@ -88,28 +90,27 @@ def person_features(con: duckdb.DuckDBPyConnection, keys: str, as_of: date) -> p
     return frame.sort_values("person_id", ignore_index=True)
 
 
-def _has(con: duckdb.DuckDBPyConnection, table: str, column: str | None = None) -> bool:
-    sql = "SELECT count(*) FROM duckdb_columns() WHERE table_name = ?" + (" AND column_name = ?" if column else "")
-    return con.execute(sql, [table, column] if column else [table]).fetchall()[0][0] > 0
-
-
-def _receipts_sql(con: duckdb.DuckDBPyConnection, keys: str) -> tuple[str, str, str]:
-    """person_line (lines of identified people up to as-of, `?`), then receipt_category, then person_receipt."""
-    has_products = _has(con, "products", "category")
-    has_stores = _has(con, "stores", "format")
-    category = " coalesce(" + ", ".join(
-        (["nullif(trim(p.category), '')"] if has_products else [])
-        + (["nullif(trim(s.format), '')"] if has_stores else []) + ["NULL"]) + ")"
-    joins = ((" LEFT JOIN products p ON p.product_id = l.product_id" if has_products else "")
-             + (" LEFT JOIN stores s ON s.store_id = l.store_id" if has_stores else ""))
-    lines = f"""
-CREATE OR REPLACE TEMP TABLE person_line AS
+def person_lines_sql(keys: str) -> str:
+    """Receipt lines with their person: the loyalty id's person, else the card's; lines of nobody known left out."""
+    return f"""
 SELECT coalesce(kc.person_id, kk.person_id) AS person_id, t.transaction_id, t.timestamp, t.amount, t.store_id,
        t.product_id, t.customer_id IS NOT NULL AND kc.person_id IS NOT NULL AS identified
 FROM transactions t
 LEFT JOIN {keys} kc ON kc.kind = 'customer' AND kc.key = t.customer_id
 LEFT JOIN {keys} kk ON kk.kind = 'card' AND kk.key = t.card_token
-WHERE CAST(t.timestamp AS DATE) <= ? AND coalesce(kc.person_id, kk.person_id) IS NOT NULL"""
+WHERE coalesce(kc.person_id, kk.person_id) IS NOT NULL"""
+
+
+def _receipts_sql(con: duckdb.DuckDBPyConnection, keys: str) -> tuple[str, str, str]:
+    """person_line (lines of identified people up to as-of, `?`), then receipt_category, then person_receipt."""
+    has_products = has_table(con, "products", "category")
+    has_stores = has_table(con, "stores", "format")
+    category = " coalesce(" + ", ".join(
+        (["nullif(trim(p.category), '')"] if has_products else [])
+        + (["nullif(trim(s.format), '')"] if has_stores else []) + ["NULL"]) + ")"
+    joins = ((" LEFT JOIN products p ON p.product_id = l.product_id" if has_products else "")
+             + (" LEFT JOIN stores s ON s.store_id = l.store_id" if has_stores else ""))
+    lines = f"CREATE OR REPLACE TEMP TABLE person_line AS {person_lines_sql(keys)} AND CAST(t.timestamp AS DATE) <= ?"
     categories = (f"CREATE OR REPLACE TEMP TABLE receipt_category AS SELECT l.person_id, {category} AS category, "
                   f"sum(l.amount) AS amount FROM person_line l {joins} GROUP BY ALL")
     receipts = """
@@ -188,7 +189,7 @@ def _category_shares(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def _visits(con: duckdb.DuckDBPyConnection, keys: str, as_of: date) -> pd.DataFrame:
-    if not _has(con, "visits"):
+    if not has_table(con, "visits"):
         return pd.DataFrame({"person_id": pd.Series(dtype=str), "visit_days": [], "avg_dwell_minutes": []})
     return con.execute(
         f"SELECT k.person_id, count(DISTINCT CAST(v.timestamp AS DATE)) AS visit_days, "
@@ -197,7 +198,7 @@ def _visits(con: duckdb.DuckDBPyConnection, keys: str, as_of: date) -> pd.DataFr
 
 
 def _subscriptions(con: duckdb.DuckDBPyConnection, keys: str, as_of: date) -> pd.DataFrame:
-    if not _has(con, "subscriptions"):
+    if not has_table(con, "subscriptions"):
         return pd.DataFrame({"person_id": pd.Series(dtype=str), "subscriptions_active": []})
     return con.execute(
         f"SELECT k.person_id, count(DISTINCT s.package) AS subscriptions_active FROM subscriptions s "
@@ -207,7 +208,7 @@ def _subscriptions(con: duckdb.DuckDBPyConnection, keys: str, as_of: date) -> pd
 
 def _customers(con: duckdb.DuckDBPyConnection, keys: str) -> pd.DataFrame:
     """Age band and marketing consent of the person's latest record (the one the person last signed)."""
-    if not _has(con, "customers", "age_band"):
+    if not has_table(con, "customers", "age_band"):
         return pd.DataFrame({"person_id": pd.Series(dtype=str), "age_years": [], "consent_marketing": []})
     frame = con.execute(
         f"SELECT k.person_id, c.age_band, c.consent_marketing FROM customers c "

@@ -24,6 +24,7 @@ import duckdb
 import pandas as pd
 
 from shelfwise.privacy.pseudonyms import pseudonym_sql
+from shelfwise.warehouse.core import has_table
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def person_keys(con: duckdb.DuckDBPyConnection, identity: pd.DataFrame, settings
                               "1 AS strength FROM resolved_records").df(),
                   con.execute("SELECT 'card' AS kind, card_token AS key, person_id, evidence, strength "
                               "FROM card_person").df()]
-        if _has_table(con, "visits"):
+        if has_table(con, "visits"):
             frames.append(_visitor_rows(con, settings))
     finally:
         con.unregister("resolved_records")
@@ -75,10 +76,6 @@ def person_keys(con: duckdb.DuckDBPyConnection, identity: pd.DataFrame, settings
     keys = pd.concat(frames, ignore_index=True)[KEY_COLUMNS]
     keys["strength"] = keys["strength"].astype("int64")
     return keys
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchall()[0][0] > 0
 
 
 _CARDS_SQL = """

@@ -17,11 +17,12 @@ import duckdb
 import pandas as pd
 
 from shelfwise.config import parameters_of
-from shelfwise.customers.features import person_features
+from shelfwise.customers.features import person_features, person_lines_sql
 from shelfwise.customers.links import person_keys
 from shelfwise.privacy.keys import load_keys
 from shelfwise.privacy.vault import Vault
 from shelfwise.runs import finish_run, start_run, store_rows
+from shelfwise.warehouse.core import has_table
 from shelfwise.workspace import Workspace
 
 if TYPE_CHECKING:  # the models load scikit-learn and Splink: a command imports them when it runs them
@@ -139,14 +140,12 @@ def _replace(con: duckdb.DuckDBPyConnection, table: str, run_id: str, frame: pd.
 
 def require_identity(con: duckdb.DuckDBPyConnection) -> None:
     """NoIdentityError unless a resolution is stored."""
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'person_keys'").fetchall()[0][0]
-    if not exists or not con.execute("SELECT count(*) FROM person_keys").fetchall()[0][0]:
+    if not has_table(con, "person_keys") or not con.execute("SELECT count(*) FROM person_keys").fetchall()[0][0]:
         raise NoIdentityError("no persons yet: run `shelfwise identity` first")
 
 
 def features_as_of(con: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataFrame:
-    """The person features as of a date, from the stored resolution."""
-    require_identity(con)
+    """The person features as of a date, from the stored resolution (see `require_identity`)."""
     return person_features(con, "person_keys", as_of)
 
 
@@ -171,14 +170,7 @@ FALLBACK_PENALIZER = 0.01
 """L2 penalty BG/NBD is refitted with when the plain maximum likelihood runs to a boundary (short histories with no
 drop-out in sight): a small pull towards moderate parameters, as lifetimes' users are advised to use."""
 
-PURCHASES_VIEW = """
-CREATE OR REPLACE TEMP VIEW person_purchases AS
-SELECT coalesce(kc.person_id, kk.person_id) AS person_id, t.timestamp, t.amount
-FROM transactions t
-LEFT JOIN person_keys kc ON kc.kind = 'customer' AND kc.key = t.customer_id
-LEFT JOIN person_keys kk ON kk.kind = 'card' AND kk.key = t.card_token
-WHERE coalesce(kc.person_id, kk.person_id) IS NOT NULL
-"""
+PURCHASES_VIEW = f"CREATE OR REPLACE TEMP VIEW person_purchases AS {person_lines_sql('person_keys')}"
 """Receipt lines with their person: what the value models count (a person's purchases on a day are one purchase)."""
 
 
@@ -401,8 +393,7 @@ def run_offer(workspace: Workspace, *, package: str | None, as_of: date | None =
 
 
 def _latest_segment_names(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'customer_segments'").fetchall()
-    if not exists[0][0]:
+    if not has_table(con, "customer_segments"):
         return pd.DataFrame({"person_id": pd.Series(dtype=str), "segment_name": pd.Series(dtype=str)})
     return con.execute("SELECT person_id, segment_name FROM customer_segments WHERE run_id = "
                        "(SELECT max(run_id) FROM customer_segments)").df()

@@ -28,6 +28,7 @@ from shelfwise.privacy.pseudonyms import Pseudonymiser
 from shelfwise.privacy.scrub import Mentions, fold, scrub_files
 from shelfwise.privacy.tombstones import PERSON_KEYS, apply_tombstones, bury, tables_with_people
 from shelfwise.privacy.vault import Vault
+from shelfwise.warehouse.core import has_table
 from shelfwise.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ def find_subject(
 
 def _resolved_devices(con: duckdb.DuckDBPyConnection, customer_ids: set[str]) -> set[str]:
     """Cards and devices identity resolution attached to the person (a Wi-Fi device seen around their receipts)."""
-    if not _table_exists(con, PERSON_KEYS):
+    if not has_table(con, PERSON_KEYS):
         return set()
     return {r[0] for r in con.execute(
         f"SELECT key FROM {PERSON_KEYS} WHERE kind IN ('card', 'visitor') AND person_id IN (SELECT person_id FROM "
@@ -139,7 +140,7 @@ def _linked(con: duckdb.DuckDBPyConnection, vault: Vault, ids: set[str]) -> set[
         grown = set(ids)
         for column in ("document", "email", "phone"):
             grown |= vault.customer_ids(column, found[column].dropna().tolist())
-        if _table_exists(con, "customer_identity"):
+        if has_table(con, "customer_identity"):
             grown |= {r[0] for r in con.execute(
                 "SELECT customer_id FROM customer_identity WHERE person_id IN (SELECT person_id FROM "
                 "customer_identity WHERE customer_id IN (SELECT unnest(?)))", [sorted(grown)]).fetchall()}
@@ -162,10 +163,6 @@ def _mentions(
         names=records["name"].dropna().tolist(),
         ids=sorted(ids or ()),
     )
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0])
 
 
 def _mentioning_feedback(con: duckdb.DuckDBPyConnection, subject: Subject) -> list[tuple[Any, str]]:

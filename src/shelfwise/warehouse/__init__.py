@@ -5,7 +5,7 @@ a second command die with DuckDB's lock error, every connection first takes an a
 file — shared for readers, exclusive for writers — and waits for it, saying which command holds it.
 """
 
-from shelfwise.warehouse.core import Warehouse, WarehouseBusyError
+from shelfwise.warehouse.core import Warehouse, WarehouseBusyError, has_table
 from shelfwise.warehouse.export import EXPORT_FORMATS, export_table
 
-__all__ = ["EXPORT_FORMATS", "Warehouse", "WarehouseBusyError", "export_table"]
+__all__ = ["EXPORT_FORMATS", "Warehouse", "WarehouseBusyError", "export_table", "has_table"]

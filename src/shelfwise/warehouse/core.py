@@ -57,6 +57,12 @@ ALTER TABLE runs ADD COLUMN IF NOT EXISTS metrics VARCHAR;
 """
 
 
+def has_table(con: duckdb.DuckDBPyConnection, table: str, column: str | None = None) -> bool:
+    """Whether the connection sees `table` (with `column`, when given): optional inputs and earlier results."""
+    sql = "SELECT count(*) FROM duckdb_columns() WHERE table_name = ?" + (" AND column_name = ?" if column else "")
+    return con.execute(sql, [table, column] if column else [table]).fetchall()[0][0] > 0
+
+
 class WarehouseBusyError(RuntimeError):
     """Another command held the warehouse for longer than the configured wait."""
 
