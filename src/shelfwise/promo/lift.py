@@ -1,0 +1,498 @@
+"""What each campaign really earned: incremental units, revenue, margin and ROI over a counterfactual baseline.
+
+`lift_pct` is always incremental units ÷ baseline units (the counterfactual, not the actual), in percent.
+
+Intervals are calibrated on *placebo campaigns*: every measurable campaign is copied onto the same stores and
+products at other dates when nothing ran there, those copies are kept out of the fit like real campaigns, and
+since their true lift is zero, how far the baseline misses them is the baseline's error. The 90% interval of
+a cell's lift combines that error with the sales' own noise (negative binomial, with the product's
+overdispersion), scaled so that it covers 90% of the placebos (conformal); a campaign's interval uses the
+placebo campaigns' totals, so errors its cells share -- a whole category misread on those days -- are counted
+once, not averaged away. `lift_se` is the cell's standard error of log(actual / baseline).
+
+Campaigns that cannot be measured are counted with the reason: no products listed, dates reversed, no sales
+for their products in their stores, too little history before them, or not over yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from shelfwise.promo.baseline import BaselineSettings, DailyPanel, day_kinds, fit_baseline
+from shelfwise.warehouse.core import has_table
+
+
+@dataclass(frozen=True)
+class LiftSettings:
+    """Windows and thresholds of the measurement."""
+
+    post_days: int = 7
+    """Days after a campaign over which the post-promotion dip (pantry loading) is measured."""
+    min_history_days: int = 28
+    """Clean days a cell needs before its campaign for its lift to be printed."""
+    min_baseline_units: float = 3.0
+    level: float = 0.90
+    placebos_per_campaign: int = 5
+    seed: int = 0
+    baseline: BaselineSettings = field(default_factory=BaselineSettings)
+
+
+@dataclass(frozen=True)
+class LiftResult:
+    """A measurement: `promo_lift` rows, campaigns per status, and the placebo figures behind the intervals.
+
+    `table` holds one row per campaign (store_id and product_id NULL), then one per measured cell.
+    """
+
+    table: pd.DataFrame
+    counts: dict[str, int]
+    calibration: dict[str, float]
+
+
+CAMPAIGNS_SQL = """
+WITH bounds AS (SELECT min(date) AS first_day, max(date) AS last_day FROM sales),
+campaign AS (
+    SELECT campaign_id, any_value(name) AS name, any_value(type) AS type, any_value(discount_pct) AS discount_pct,
+           any_value(cost) AS cost, any_value(start_date) AS start_date, any_value(end_date) AS end_date,
+           any_value(product_ids) AS product_ids, any_value(store_ids) AS store_ids
+    FROM campaigns WHERE NOT coalesce(_placeholder, false) GROUP BY campaign_id
+)
+SELECT c.*, CASE
+    WHEN c.start_date IS NULL OR c.end_date IS NULL THEN 'missing_dates'
+    WHEN c.start_date > c.end_date THEN 'reversed_dates'
+    WHEN c.product_ids IS NULL OR len(c.product_ids) = 0 THEN 'no_products'
+    WHEN c.start_date > b.last_day THEN 'planned'
+    WHEN c.end_date > b.last_day THEN 'in_progress'
+    WHEN c.start_date < b.first_day + to_days(CAST($min_history AS INTEGER)) THEN 'before_history'
+    ELSE 'ok' END AS status
+FROM campaign c, bounds b
+"""
+
+CELLS_SQL = """
+WITH listed AS (SELECT DISTINCT store_id, product_id FROM sales WHERE units > 0)
+SELECT c.campaign_id, l.store_id, l.product_id
+FROM measured c
+CROSS JOIN LATERAL (SELECT unnest(c.product_ids) AS product_id) p
+JOIN listed l ON l.product_id = p.product_id
+ AND (c.store_ids IS NULL OR len(c.store_ids) = 0 OR list_contains(c.store_ids, l.store_id))
+"""
+
+DAILY_SQL = """
+SELECT s.date, s.store_id, s.product_id, greatest(sum(s.units), 0) AS units,
+       sum(coalesce(s.revenue, s.units * s.price)) AS revenue,
+       bool_or(coalesce(s.on_promo, false)) AS on_promo,
+       median(coalesce(s.price, s.revenue / nullif(s.units, 0))) AS price
+FROM sales s JOIN panel_products p USING (product_id)
+WHERE s.date BETWEEN $first AND $last
+GROUP BY ALL
+"""
+
+
+def measure_campaigns(con: duckdb.DuckDBPyConnection, settings: LiftSettings = LiftSettings()) -> LiftResult:
+    """Measure every campaign in `campaigns` against the sales history; nothing is written."""
+    campaigns = con.execute(CAMPAIGNS_SQL, {"min_history": settings.min_history_days}).df()
+    ran = campaigns[campaigns["status"].isin(["ok", "in_progress", "before_history"])]
+    con.register("measured", ran[["campaign_id", "product_ids", "store_ids"]])
+    try:
+        cells = con.execute(CELLS_SQL).df()
+    finally:
+        con.unregister("measured")
+    no_sales = (campaigns["status"] == "ok") & ~campaigns["campaign_id"].isin(cells["campaign_id"])
+    campaigns.loc[no_sales, "status"] = "no_sales"
+    campaigns = campaigns.assign(overlaps_with=_overlaps(campaigns, cells))
+    if cells.empty:
+        return _result(campaigns, pd.DataFrame(), {})
+    panel, revenue, price = _panel(con, cells)
+    products = con.execute("SELECT product_id, any_value(unit_price) AS unit_price, any_value(unit_cost) AS unit_cost "
+                           "FROM products GROUP BY ALL").df().set_index("product_id")
+    return _measure(campaigns, cells, panel, revenue, price, products, settings)
+
+
+def _overlaps(campaigns: pd.DataFrame, cells: pd.DataFrame) -> list[str | None]:
+    """Ids of other campaigns sharing a (store, product) with overlapping days (their lifts are entangled)."""
+    if cells.empty:
+        return [None] * len(campaigns)
+    dated = cells.merge(campaigns[["campaign_id", "start_date", "end_date"]], on="campaign_id")
+    pairs = dated.merge(dated, on=["store_id", "product_id"], suffixes=("", "_other"))
+    pairs = pairs[(pairs["campaign_id"] != pairs["campaign_id_other"])
+                  & (pairs["start_date"] <= pairs["end_date_other"]) & (pairs["start_date_other"] <= pairs["end_date"])]
+    found = pairs.groupby("campaign_id")["campaign_id_other"].agg(lambda ids: ",".join(sorted(set(ids))))
+    return [found.get(c) for c in campaigns["campaign_id"]]
+
+
+def _panel(con: duckdb.DuckDBPyConnection, cells: pd.DataFrame) -> tuple[DailyPanel, np.ndarray, np.ndarray]:
+    """Daily sales of every product in the promoted products' categories (the cannibalisation candidates too)."""
+    promoted = cells["product_id"].unique().tolist()
+    products = con.execute("""
+        WITH promoted AS (SELECT unnest($ids::VARCHAR[]) AS product_id),
+        category AS (SELECT product_id, coalesce(any_value(category), '?') AS category FROM products GROUP BY ALL)
+        SELECT DISTINCT l.product_id, coalesce(c.category, '?' || l.product_id) AS category
+        FROM (SELECT DISTINCT product_id FROM sales) l LEFT JOIN category c USING (product_id)
+        WHERE l.product_id IN (SELECT product_id FROM promoted)
+           OR c.category IN (SELECT c2.category FROM category c2 JOIN promoted USING (product_id))
+        ORDER BY l.product_id""", {"ids": promoted}).df()
+    first, last = con.execute("SELECT min(date), max(date) FROM sales").fetchall()[0]
+    con.register("panel_products", products[["product_id"]])
+    try:
+        daily = con.execute(DAILY_SQL, {"first": first, "last": last}).df()
+    finally:
+        con.unregister("panel_products")
+    days = pd.date_range(first, last, freq="D")
+    stores = np.sort(daily["store_id"].unique())
+    product_ids = products["product_id"].to_numpy()
+    shape = (len(days), len(stores), len(product_ids))
+    index = (
+        (daily["date"].to_numpy(dtype="datetime64[D]") - np.datetime64(first, "D")).astype(np.int64),
+        np.searchsorted(stores, daily["store_id"].to_numpy()),
+        np.searchsorted(product_ids, daily["product_id"].to_numpy()),
+    )
+    units, revenue = np.zeros(shape), np.zeros(shape)
+    units[index] = daily["units"].to_numpy()
+    revenue[index] = daily["revenue"].fillna(0).to_numpy()
+    on_promo = np.zeros(shape, dtype=bool)
+    on_promo[index] = daily["on_promo"].to_numpy()
+    price = np.full(shape, np.nan)
+    price[index] = daily["price"].to_numpy(dtype=float)
+    store_total = units.sum(2)
+    open_days = store_total >= 0.2 * np.nanmedian(np.where(store_total > 0, store_total, np.nan), axis=0)
+    clean = ~on_promo & ~_stock_outs(con, days, stores, product_ids)
+    panel = DailyPanel(days=days, stores=stores, products=product_ids, categories=products["category"].to_numpy(),
+                       units=units, clean=clean, open_days=open_days)
+    return panel, revenue, price
+
+
+def _stock_outs(con: duckdb.DuckDBPyConnection, days: pd.DatetimeIndex, stores: np.ndarray,
+                products: np.ndarray) -> np.ndarray:
+    """(D, S, P) True where the stock snapshot says nothing was on the shelf: censored demand, not low demand."""
+    out = np.zeros((len(days), len(stores), len(products)), dtype=bool)
+    if not has_table(con, "stock"):
+        return out
+    empty = con.execute("SELECT date, store_id, product_id FROM stock WHERE on_hand <= 0 AND date BETWEEN ? AND ?",
+                        [days[0].date(), days[-1].date()]).df()
+    keep = np.isin(empty["store_id"], stores) & np.isin(empty["product_id"], products)
+    empty = empty[keep]
+    out[(empty["date"].to_numpy(dtype="datetime64[D]") - days[0].to_datetime64().astype("datetime64[D]")
+         ).astype(np.int64), np.searchsorted(stores, empty["store_id"]), np.searchsorted(products, empty["product_id"])
+        ] = True
+    return out
+
+
+@dataclass(frozen=True)
+class _Campaign:
+    """A campaign placed on the panel: its day range and the indices of its stores and products."""
+
+    campaign_id: str
+    first: int
+    last: int
+    stores: np.ndarray
+    products: np.ndarray
+    listed: np.ndarray
+    """(stores, products) True where the product sells in that store (a real cell)."""
+
+
+def _placed(campaigns: pd.DataFrame, cells: pd.DataFrame, panel: DailyPanel) -> list[_Campaign]:
+    start = np.datetime64(panel.days[0].date(), "D")
+    out = []
+    for campaign_id, group in cells.groupby("campaign_id", sort=False):
+        row = campaigns.loc[campaigns["campaign_id"] == campaign_id].iloc[0]
+        stores = np.unique(np.searchsorted(panel.stores, group["store_id"]))
+        products = np.unique(np.searchsorted(panel.products, group["product_id"]))
+        listed = np.zeros((len(stores), len(products)), dtype=bool)
+        listed[np.searchsorted(stores, np.searchsorted(panel.stores, group["store_id"])),
+               np.searchsorted(products, np.searchsorted(panel.products, group["product_id"]))] = True
+        first = int((np.datetime64(row["start_date"], "D") - start).astype(np.int64))
+        last = int((np.datetime64(row["end_date"], "D") - start).astype(np.int64))
+        out.append(_Campaign(str(campaign_id), max(first, 0), min(last, len(panel.days) - 1), stores, products,
+                             listed))
+    return out
+
+
+def _exclusions(placed: list[_Campaign], panel: DailyPanel, post_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Promoted cells, and every cell a promotion moves: its after-days, its category's other products.
+
+    The second mask includes the first; the category's other products count in the campaign's stores while it runs.
+    """
+    promoted = np.zeros(panel.units.shape, dtype=bool)
+    disturbed = np.zeros(panel.units.shape, dtype=bool)
+    for c in placed:
+        window = np.arange(c.first, c.last + 1)
+        promoted[np.ix_(window, c.stores, c.products)] = True
+        after = np.arange(c.last + 1, min(c.last + 1 + 2 * post_days, len(panel.days)))
+        disturbed[np.ix_(after, c.stores, c.products)] = True
+        same = np.flatnonzero(np.isin(panel.categories, panel.categories[c.products]))
+        disturbed[np.ix_(window, c.stores, same)] = True
+    return promoted, disturbed | promoted
+
+
+def _placebos(placed: list[_Campaign], busy: np.ndarray, panel: DailyPanel, settings: LiftSettings
+              ) -> list[_Campaign]:
+    """Copies of each campaign on the same stores and products at quiet dates: a campaign whose lift is zero."""
+    rng = np.random.default_rng(settings.seed)
+    offsets = np.array([sign * 7 * weeks for weeks in (6, 9, 12, 15, 18, 21, 26) for sign in (-1, 1)])
+    taken = busy.copy()
+    out = []
+    for c in placed:
+        found = 0
+        for offset in rng.permutation(offsets):
+            first, last = c.first + offset, c.last + offset
+            if first < settings.min_history_days or last + settings.post_days >= len(panel.days):
+                continue
+            block = np.ix_(np.arange(first, last + 1 + settings.post_days), c.stores, c.products)
+            if taken[block].any():
+                continue
+            taken[block] = True
+            out.append(_Campaign(f"{c.campaign_id}~{offset:+d}", int(first), int(last), c.stores, c.products,
+                                 c.listed))
+            found += 1
+            if found == settings.placebos_per_campaign:
+                break
+    return out
+
+
+def _window_sums(c: _Campaign, *arrays: np.ndarray, first: int | None = None, last: int | None = None
+                 ) -> list[np.ndarray]:
+    """Each array summed over the campaign's days (or the given day range), one value per listed cell."""
+    days = np.arange(c.first if first is None else first, (c.last if last is None else last) + 1)
+    block = np.ix_(days, c.stores, c.products)
+    return [np.nansum(a[block], axis=0)[c.listed] for a in arrays]
+
+
+def _cell_keys(c: _Campaign, panel: DailyPanel) -> tuple[np.ndarray, np.ndarray]:
+    s, p = np.nonzero(c.listed)
+    return panel.stores[c.stores[s]], panel.products[c.products[p]]
+
+
+def _sales_noise(units: np.ndarray, base: np.ndarray, base_squares: np.ndarray, alpha: np.ndarray
+                 ) -> np.ndarray:
+    """Variance of log(units) over a window from the sales' own noise: 1 / units + alpha x sum(m²) / sum(m)²."""
+    return 1 / np.maximum(units, 1.0) + alpha * base_squares / np.maximum(base, 1e-9) ** 2
+
+
+def _calibrate(placebos: list[_Campaign], panel: DailyPanel, expected: np.ndarray, overdispersion: np.ndarray,
+               settings: LiftSettings) -> dict[str, float]:
+    """The baseline's own error variance, and the interval multiplier, for cells and for whole campaigns.
+
+    A placebo's squared log miss is the baseline's error plus the sales' own noise (`_sales_noise`); the
+    noise part is known, so the mean of what remains is the baseline's variance. Misses standardised by the
+    resulting spread then give the multiplier directly (their `level` quantile, conformal style), so a wrong
+    guess of the noise's shape widens the interval instead of breaking its coverage.
+    """
+    cells, campaigns = [], []
+    for c in placebos:
+        units, base, squares = _window_sums(c, panel.units, expected, expected**2)
+        alpha = overdispersion[c.products[np.nonzero(c.listed)[1]]]
+        ok = base >= settings.min_baseline_units
+        if ok.any():
+            cells.append(np.c_[np.log((units[ok] + 0.5) / (base[ok] + 0.5)),
+                               _sales_noise(base[ok], base[ok], squares[ok], alpha[ok])])
+            total = base[ok].sum()
+            campaigns.append([np.log((units[ok].sum() + 0.5) / (total + 0.5)),
+                              1 / total + (alpha[ok] * squares[ok]).sum() / total**2])
+    figures = {"placebo_cells": int(sum(len(c) for c in cells)), "placebo_campaigns": len(campaigns)}
+    for name, rows in (("cell", np.vstack(cells) if cells else np.empty((0, 2))), ("campaign", np.array(campaigns))):
+        if len(rows) < 10:
+            figures |= {f"{name}_variance": 0.01,
+                        f"{name}_multiplier": 2.0 * _normal_quantile(0.5 + settings.level / 2)}
+            continue
+        miss, noise = rows[:, 0], rows[:, 1]
+        variance = float(max(np.mean(miss**2 - noise), 1e-4))
+        standardised = np.abs(miss) / np.sqrt(variance + noise)
+        rank = min(int(np.ceil((len(miss) + 1) * settings.level)), len(miss)) - 1
+        figures |= {f"{name}_variance": variance, f"{name}_multiplier": float(np.sort(standardised)[rank]),
+                    f"{name}_rmse": float(np.sqrt(np.mean(miss**2)))}
+    return figures
+
+
+def _measure(campaigns: pd.DataFrame, cells: pd.DataFrame, panel: DailyPanel, revenue: np.ndarray,
+             price: np.ndarray, products: pd.DataFrame, settings: LiftSettings) -> LiftResult:
+    placed = _placed(campaigns, cells, panel)
+    promoted, disturbed = _exclusions(placed, panel, settings.post_days)
+    ok_ids = set(campaigns.loc[campaigns["status"] == "ok", "campaign_id"])
+    measured = [c for c in placed if c.campaign_id in ok_ids]
+    placebos = _placebos(measured, disturbed | ~panel.open_days[:, :, None], panel, settings)
+    _, placebo_mask = _exclusions(placebos, panel, settings.post_days)
+    kinds = day_kinds(panel.days)
+    fit_panel = replace(panel, clean=panel.clean & ~disturbed)
+    expected, overdispersion = fit_baseline(fit_panel, kinds, settings.baseline)
+    # the placebos get a fit of their own, so hiding them costs the real campaigns no data
+    placebo_expected, _ = fit_baseline(replace(fit_panel, clean=fit_panel.clean & ~placebo_mask), kinds,
+                                       settings.baseline)
+    calibration = _calibrate(placebos, panel, placebo_expected, overdispersion, settings)
+    regular = _regular_prices(panel, price, fit_panel.clean, products)
+    unit_cost = products["unit_cost"].reindex(panel.products).to_numpy(dtype=float)
+    rows = []
+    for c in measured:
+        cell = _campaign_cells(c, panel, expected, revenue, regular, unit_cost, overdispersion, fit_panel.clean,
+                               promoted, calibration, settings)
+        total = _campaign_total(c, cell, panel, expected, promoted, regular, unit_cost, overdispersion, calibration)
+        rows.append(total)
+        rows.append(cell)
+    table = pd.concat(rows, ignore_index=True)
+    return _result(campaigns, table, calibration)
+
+
+def _normal_quantile(p: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(p))
+
+
+def _regular_prices(panel: DailyPanel, price: np.ndarray, clean: np.ndarray, products: pd.DataFrame) -> np.ndarray:
+    """(S, P) usual shelf price: the median price of clean days, else the catalogue price."""
+    usual = np.nanmedian(np.where(clean, price, np.nan), axis=0)
+    catalogue = products["unit_price"].reindex(panel.products).to_numpy(dtype=float)
+    return np.where(np.isfinite(usual), usual, catalogue[None, :])
+
+
+def _campaign_cells(c: _Campaign, panel: DailyPanel, expected: np.ndarray, revenue: np.ndarray,
+                    regular: np.ndarray, unit_cost: np.ndarray, overdispersion: np.ndarray, clean: np.ndarray,
+                    promoted: np.ndarray, calibration: dict[str, float],
+                    settings: LiftSettings) -> pd.DataFrame:
+    actual, base, squares, sold_revenue = _window_sums(c, panel.units, expected, expected**2, revenue)
+    history_from = max(c.first - 2 * settings.min_history_days, 0)
+    history_days = _window_sums(c, clean.astype(float), first=history_from, last=c.first - 1)[0] \
+        if c.first > 0 else np.zeros_like(actual)
+    post_last = min(c.last + settings.post_days, len(panel.days) - 1)
+    others = ~promoted.copy()
+    quiet_units = np.where(others, panel.units, np.nan)
+    quiet_base = np.where(others, expected, np.nan)
+    dip = np.zeros_like(actual)
+    if post_last > c.last:
+        post_units, post_base = _window_sums(c, quiet_units, quiet_base, first=c.last + 1, last=post_last)
+        dip = post_base - post_units
+    s_idx, p_idx = np.nonzero(c.listed)
+    price = regular[c.stores[s_idx], c.products[p_idx]]
+    cost = unit_cost[c.products[p_idx]]
+    alpha = overdispersion[c.products[p_idx]]
+    usable = (base >= settings.min_baseline_units) & (history_days >= settings.min_history_days / 2)
+    ratio = np.where(usable, (actual + 0.5) / (base + 0.5), np.nan)
+    variance = calibration["cell_variance"] + _sales_noise(actual, base, squares, alpha)
+    spread = calibration["cell_multiplier"] * np.sqrt(variance)
+    stores, product_ids = _cell_keys(c, panel)
+    figures = _figures(c.campaign_id, stores, product_ids, actual, base, ratio, spread, sold_revenue, price, cost,
+                       usable, dip_units=dip, dip_margin=dip * (price - cost))
+    return figures.assign(category=panel.categories[c.products[p_idx]], lift_se=np.sqrt(variance),
+                          baseline_squares=squares)
+
+
+def _figures(campaign_id: str, stores: np.ndarray | None, product_ids: np.ndarray | None, actual: np.ndarray,
+             base: np.ndarray, ratio: np.ndarray, spread: np.ndarray, sold_revenue: np.ndarray, price: np.ndarray,
+             cost: np.ndarray, usable: np.ndarray, *, dip_units: np.ndarray, dip_margin: np.ndarray) -> pd.DataFrame:
+    """Units, lift, revenue and margin with their intervals from the actual-to-baseline ratio and its spread.
+
+    The interval is on log(actual / baseline); the incremental units of a ratio r are actual x (1 - 1 / r).
+    """
+    low, high = ratio * np.exp(-spread), ratio * np.exp(spread)
+
+    def incremental(r: np.ndarray) -> np.ndarray:
+        return actual * (1 - 1 / r)
+
+    def margin(r: np.ndarray) -> np.ndarray:
+        baseline = actual / r
+        return sold_revenue - actual * cost - baseline * (price - cost)
+
+    blank = np.where(usable, 1.0, np.nan)
+    return pd.DataFrame({
+        "campaign_id": campaign_id, "store_id": stores, "product_id": product_ids,
+        "baseline_units": base * blank, "actual_units": actual,
+        "incremental_units": incremental(ratio), "incremental_low": incremental(low),
+        "incremental_high": incremental(high),
+        "lift_pct": 100 * (ratio - 1), "lift_low": 100 * (low - 1), "lift_high": 100 * (high - 1),
+        "incremental_revenue": sold_revenue - actual / ratio * price,
+        "incremental_margin": margin(ratio), "incremental_margin_low": margin(low),
+        "incremental_margin_high": margin(high),
+        "post_promo_dip_units": dip_units * blank, "post_promo_dip_margin": dip_margin * blank,
+        "usable": usable,
+    })
+
+
+def _campaign_total(c: _Campaign, cell: pd.DataFrame, panel: DailyPanel, expected: np.ndarray,
+                    promoted: np.ndarray, regular: np.ndarray, unit_cost: np.ndarray, overdispersion: np.ndarray,
+                    calibration: dict[str, float]) -> pd.DataFrame:
+    """The campaign's row: its usable cells summed, and what it took from the rest of the category."""
+    use = cell["usable"].to_numpy()
+    actual, base = cell["actual_units"].to_numpy()[use], cell["baseline_units"].to_numpy()[use]
+    alpha = overdispersion[c.products[np.nonzero(c.listed)[1]]][use]
+    squares = cell["baseline_squares"].to_numpy()[use]
+    if not use.any():
+        return pd.DataFrame({"campaign_id": [c.campaign_id], "usable": [False]})
+    ratio = (actual.sum() + 0.5) / (base.sum() + 0.5)
+    spread = calibration["campaign_multiplier"] * np.sqrt(
+        calibration["campaign_variance"] + 1 / max(actual.sum(), 1.0) + (alpha * squares).sum() / base.sum() ** 2)
+    margins = cell.loc[use, "incremental_margin"].sum()
+    s_idx, p_idx = np.nonzero(c.listed)
+    unit_margin = (regular[c.stores[s_idx], c.products[p_idx]] - unit_cost[c.products[p_idx]])[use]
+    baseline_margin = (base * unit_margin).sum()
+    sold_margin = margins + baseline_margin
+
+    def margin(r: float) -> float:
+        return sold_margin - baseline_margin * ratio / r
+
+    low, high = ratio * np.exp(-spread), ratio * np.exp(spread)
+    total_actual = actual.sum()
+    lost_units, lost_margin = _cannibalised(c, panel, expected, promoted, regular, unit_cost)
+    return pd.DataFrame({
+        "campaign_id": [c.campaign_id], "baseline_units": [base.sum()], "actual_units": [total_actual],
+        "incremental_units": [total_actual * (1 - 1 / ratio)], "incremental_low": [total_actual * (1 - 1 / low)],
+        "incremental_high": [total_actual * (1 - 1 / high)],
+        "lift_pct": [100 * (ratio - 1)], "lift_low": [100 * (low - 1)], "lift_high": [100 * (high - 1)],
+        "incremental_revenue": [cell.loc[use, "incremental_revenue"].sum()],
+        "incremental_margin": [margin(ratio)], "incremental_margin_low": [margin(low)],
+        "incremental_margin_high": [margin(high)],
+        "post_promo_dip_units": [cell.loc[use, "post_promo_dip_units"].sum()],
+        "post_promo_dip_margin": [cell.loc[use, "post_promo_dip_margin"].sum()],
+        "cannibalised_units": [lost_units], "cannibalised_margin": [lost_margin], "usable": [True],
+    })
+
+
+def _cannibalised(c: _Campaign, panel: DailyPanel, expected: np.ndarray, promoted: np.ndarray,
+                  regular: np.ndarray, unit_cost: np.ndarray) -> tuple[float, float]:
+    """Units (and margin) the same category's unpromoted products fell short of their baseline in its stores."""
+    others = np.setdiff1d(np.flatnonzero(np.isin(panel.categories, panel.categories[c.products])), c.products)
+    if not len(others):
+        return 0.0, 0.0
+    block = np.ix_(np.arange(c.first, c.last + 1), c.stores, others)
+    short = np.where(promoted[block], 0.0, expected[block] - panel.units[block]).sum(0)
+    margin = regular[np.ix_(c.stores, others)] - unit_cost[others][None, :]
+    return float(short.sum()), float(np.nansum(short * margin))
+
+
+RESULT_COLUMNS = [
+    "campaign_id", "level", "store_id", "product_id", "category", "name", "type", "discount_pct", "start_date",
+    "end_date", "days", "status", "overlaps_with", "baseline_units", "actual_units", "incremental_units",
+    "incremental_low", "incremental_high", "lift_pct", "lift_low", "lift_high", "lift_se", "incremental_revenue",
+    "incremental_margin", "incremental_margin_low", "incremental_margin_high", "post_promo_dip_units",
+    "post_promo_dip_margin", "cannibalised_units", "cannibalised_margin", "cost", "roi_gross", "roi_gross_low",
+    "roi_gross_high", "roi_net", "roi_net_low", "roi_net_high",
+]
+
+
+def _result(campaigns: pd.DataFrame, table: pd.DataFrame, calibration: dict[str, float]) -> LiftResult:
+    """`promo_lift` rows: one per campaign (every campaign, with its status), then one per measured cell."""
+    info = campaigns[["campaign_id", "name", "type", "discount_pct", "start_date", "end_date", "cost", "status",
+                      "overlaps_with"]].copy()
+    info["days"] = (pd.to_datetime(info["end_date"]) - pd.to_datetime(info["start_date"])).dt.days + 1
+    figures = [c for c in RESULT_COLUMNS if c not in info.columns and c != "level"]
+    table = table.reindex(columns=["campaign_id", *figures, "usable"]).astype({"campaign_id": str, "store_id": object})
+    is_total = table["store_id"].isna()
+    totals = info.merge(table[is_total], on="campaign_id", how="left").assign(level="campaign")
+    measured_nothing = (totals["status"] == "ok") & ~totals["usable"].astype("boolean").fillna(False).astype(bool)
+    totals.loc[measured_nothing, "status"] = "too_little_data"
+    net = totals["incremental_margin"] - totals["post_promo_dip_margin"].fillna(0) \
+        - totals["cannibalised_margin"].fillna(0)
+    for suffix, margin in (("", totals["incremental_margin"]), ("_low", totals["incremental_margin_low"]),
+                           ("_high", totals["incremental_margin_high"])):
+        offset = margin - totals["incremental_margin"]
+        totals[f"roi_gross{suffix}"] = (margin - totals["cost"]) / totals["cost"].where(totals["cost"] > 0)
+        totals[f"roi_net{suffix}"] = (net + offset - totals["cost"]) / totals["cost"].where(totals["cost"] > 0)
+    cells = table[~is_total].merge(info.drop(columns=["cost", "status"]), on="campaign_id", how="left")
+    cells = cells.assign(level="cell", status=np.where(cells["usable"].astype(bool), "ok", "too_little_data"))
+    frame = pd.concat([totals, cells], ignore_index=True).reindex(columns=RESULT_COLUMNS)
+    frame["start_date"] = pd.to_datetime(frame["start_date"])
+    frame["end_date"] = pd.to_datetime(frame["end_date"])
+    counts = totals["status"].value_counts().to_dict()
+    return LiftResult(table=frame, counts={str(k): int(v) for k, v in counts.items()}, calibration=calibration)
