@@ -64,7 +64,12 @@ class DailyPanel:
 
 
 def day_kinds(days: pd.DatetimeIndex, state: str | None = None) -> np.ndarray:
-    """A label per day for the special days retail demand answers to ('' on an ordinary day)."""
+    """A label per day for the special days retail demand answers to ('' on an ordinary day).
+
+    Public holidays and their eves (the `holidays` package), Black Friday week, the week before Christmas and
+    New Year's Eve, and the Brazilian retail seasons around a date: the fortnight before Easter, the weeks of
+    Mother's Day, Valentine's Day (12 June), Father's Day and Children's Day, and the Festa Junina.
+    """
     years = range(days[0].year, days[-1].year + 1)
     try:
         calendar = holidays.Brazil(subdiv=state, years=years) if state else holidays.Brazil(years=years)
@@ -82,7 +87,36 @@ def day_kinds(days: pd.DatetimeIndex, state: str | None = None) -> np.ndarray:
         for day in range(18, 25):
             _label(kinds, index, date(year, 12, day), f"dec{day}")
         _label(kinds, index, date(year, 12, 31), "dec31")
+    for year in years:
+        easter = _easter(year)
+        for before in range(1, 15):
+            _season(kinds, index, easter - timedelta(days=before), f"easter-{before}" if before <= 7 else "easter-2w")
+        for label, day in (("mothers_week", _sunday(year, 5, 2)), ("valentines_week", date(year, 6, 12)),
+                           ("fathers_week", _sunday(year, 8, 2)), ("childrens_week", date(year, 10, 12))):
+            for before in range(7):
+                _season(kinds, index, day - timedelta(days=before), label)
+        for day in range(13, 30):
+            _season(kinds, index, date(year, 6, day), "festa_junina")
     return kinds
+
+
+def _season(kinds: np.ndarray, index: pd.Series, day: date, label: str) -> None:
+    """Label a day of a retail season unless it already is a more specific special day."""
+    position = index.get(pd.Timestamp(day))
+    if position is not None and kinds[position] == "":
+        kinds[position] = label
+
+
+def _easter(year: int) -> date:
+    """Easter Sunday: two days after the `holidays` package's Good Friday."""
+    fridays = [d for d, name in holidays.Brazil(years=year).items() if "Good Friday" in name
+               or "Sexta-feira Santa" in name]
+    return fridays[0] + timedelta(days=2)
+
+
+def _sunday(year: int, month: int, nth: int) -> date:
+    first = date(year, month, 1)
+    return first + timedelta(days=(6 - first.weekday()) % 7 + 7 * (nth - 1))
 
 
 def _label(kinds: np.ndarray, index: pd.Series, day: date, label: str) -> None:
@@ -128,11 +162,13 @@ def _fit_category(units: np.ndarray, clean: np.ndarray, open_days: np.ndarray, k
     ordinary = np.flatnonzero(kind_codes == "")
     level = np.ones((n_stores, n_products))
     by_weekday, by_kind = np.ones(7), np.ones(len(kind_codes))
+    product_kind = np.ones((len(kind_codes), n_products))
     season, trend = np.ones((n_days, n_products)), np.ones((n_days, n_stores))
 
-    def fitted(with_season: bool = True) -> np.ndarray:
-        day = (by_weekday[weekday] * by_kind[kind_index])[:, None, None]
-        base = level[None] * day * trend[:, :, None]
+    def fitted(with_season: bool = True, with_product_kind: bool = True) -> np.ndarray:
+        day = (by_weekday[weekday] * by_kind[kind_index])[:, None] * (
+            product_kind[kind_index] if with_product_kind else 1.0)
+        base = level[None] * day[:, None, :] * trend[:, :, None]
         return base * season[:, None, :] if with_season else base
 
     for _ in range(settings.sweeps):
@@ -143,6 +179,9 @@ def _fit_category(units: np.ndarray, clean: np.ndarray, open_days: np.ndarray, k
                       np.bincount(kind_index, (weight * fitted()).sum((1, 2)), len(kind_codes)))
         step[ordinary] = 1.0
         by_kind *= step
+        product_kind = _shrunk_product_kinds(
+            _by_kind(observed.sum(1), kind_index, len(kind_codes)),
+            _by_kind((weight * fitted(with_product_kind=False)).sum(1), kind_index, len(kind_codes)), ordinary)
         season = _season_by_cross_validation(observed.sum(1), (weight * fitted(False)).sum(1), settings)
         trend *= _smoothed_ratio(observed.sum(2), (weight * fitted()).sum(2), settings.trend_halfwidth_days)
     expected = fitted() * selling * open_days[:, :, None]
@@ -167,6 +206,30 @@ def _season_by_cross_validation(numerator: np.ndarray, denominator: np.ndarray, 
             season[:, better] = _smoothed_ratio(numerator, denominator, halfwidth)[:, better]
             best_loss[better] = loss[better]
     return season
+
+
+def _by_kind(values: np.ndarray, kind_index: np.ndarray, n_kinds: int) -> np.ndarray:
+    """(K, P) sums of (D, P) values over the days of each kind."""
+    out = np.zeros((n_kinds, values.shape[1]))
+    np.add.at(out, kind_index, values)
+    return out
+
+
+def _shrunk_product_kinds(observed: np.ndarray, fitted: np.ndarray, ordinary: np.ndarray,
+                          threshold: float = 1.0) -> np.ndarray:
+    """(K, P) each product's own answer to each special day beyond its category's, kept only where it is clear.
+
+    Most products answer a special day as their category does, a few very differently (an Easter egg at Easter,
+    panettone before Christmas): a sparse pattern, so the departure is soft-thresholded at `threshold` Poisson
+    standard errors rather than shrunk by a normal prior, which would either smear the few or jitter the many.
+    """
+    seen = fitted > 1.0
+    departure = np.where(seen, np.log(np.maximum(observed, 0.5) / np.maximum(fitted, 1e-9)), 0.0)
+    margin = threshold / np.sqrt(np.maximum(observed, 1.0))
+    kept = np.sign(departure) * np.maximum(np.abs(departure) - margin, 0.0)
+    factor = np.exp(np.where(seen, kept, 0.0))
+    factor[ordinary] = 1.0
+    return factor
 
 
 def _selling_life(units: np.ndarray) -> np.ndarray:

@@ -10,6 +10,10 @@ overdispersion), scaled so that it covers 90% of the placebos (conformal); a cam
 placebo campaigns' totals, so errors its cells share -- a whole category misread on those days -- are counted
 once, not averaged away. `lift_se` is the cell's standard error of log(actual / baseline).
 
+A cell's `lift_pct` is partially pooled with its campaign's other cells of the same category (`_pooled_lifts`);
+`measured_lift_pct` is its own actual ÷ baseline − 1, and its incremental units, revenue and margin stay the
+measured ones, so cells add up to their campaign.
+
 Campaigns that cannot be measured are counted with the reason: no products listed, dates reversed, no sales
 for their products in their stores, too little history before them, or not over yet.
 """
@@ -79,6 +83,7 @@ FROM measured c
 CROSS JOIN LATERAL (SELECT unnest(c.product_ids) AS product_id) p
 JOIN listed l ON l.product_id = p.product_id
  AND (c.store_ids IS NULL OR len(c.store_ids) = 0 OR list_contains(c.store_ids, l.store_id))
+ORDER BY c.campaign_id, l.store_id, l.product_id
 """
 
 DAILY_SQL = """
@@ -197,7 +202,7 @@ class _Campaign:
 def _placed(campaigns: pd.DataFrame, cells: pd.DataFrame, panel: DailyPanel) -> list[_Campaign]:
     start = np.datetime64(panel.days[0].date(), "D")
     out = []
-    for campaign_id, group in cells.groupby("campaign_id", sort=False):
+    for campaign_id, group in cells.groupby("campaign_id"):
         row = campaigns.loc[campaigns["campaign_id"] == campaign_id].iloc[0]
         stores = np.unique(np.searchsorted(panel.stores, group["store_id"]))
         products = np.unique(np.searchsorted(panel.products, group["product_id"]))
@@ -276,15 +281,16 @@ def _calibrate(placebos: list[_Campaign], panel: DailyPanel, expected: np.ndarra
                settings: LiftSettings) -> dict[str, float]:
     """The baseline's own error variance, and the interval multiplier, for cells and for whole campaigns.
 
-    A placebo's squared log miss is the baseline's error plus the sales' own noise (`_sales_noise`); the
-    noise part is known, so the mean of what remains is the baseline's variance. Misses standardised by the
-    resulting spread then give the multiplier directly (their `level` quantile, conformal style), so a wrong
-    guess of the noise's shape widens the interval instead of breaking its coverage.
+    A placebo's log miss is the baseline's error plus the sales' own noise (`_sales_noise`); the noise part is
+    known, so the baseline's variance is what makes the typical miss typical (`_typical_variance`). Misses
+    standardised by the resulting spread then give the multiplier directly (their `level` quantile, conformal
+    style), so a wrong guess of the noise's shape widens the interval instead of breaking its coverage.
     """
     cells, campaigns = [], []
     for c in placebos:
         units, base, squares = _window_sums(c, panel.units, expected, expected**2)
-        alpha = overdispersion[c.products[np.nonzero(c.listed)[1]]]
+        products = c.products[np.nonzero(c.listed)[1]]
+        alpha = overdispersion[products]
         ok = base >= settings.min_baseline_units
         if ok.any():
             cells.append(np.c_[np.log((units[ok] + 0.5) / (base[ok] + 0.5)),
@@ -299,12 +305,25 @@ def _calibrate(placebos: list[_Campaign], panel: DailyPanel, expected: np.ndarra
                         f"{name}_multiplier": 2.0 * _normal_quantile(0.5 + settings.level / 2)}
             continue
         miss, noise = rows[:, 0], rows[:, 1]
-        variance = float(max(np.mean(miss**2 - noise), 1e-4))
+        variance = _typical_variance(miss, noise)
         standardised = np.abs(miss) / np.sqrt(variance + noise)
         rank = min(int(np.ceil((len(miss) + 1) * settings.level)), len(miss)) - 1
         figures |= {f"{name}_variance": variance, f"{name}_multiplier": float(np.sort(standardised)[rank]),
                     f"{name}_rmse": float(np.sqrt(np.mean(miss**2)))}
     return figures
+
+
+def _own_variance(calibration: dict[str, float], noise: np.ndarray) -> np.ndarray:
+    """A cell's error its campaign does not share: the cell baseline error beyond the campaign's, plus noise."""
+    shared = min(calibration["campaign_variance"], calibration["cell_variance"])
+    return calibration["cell_variance"] - shared + noise
+
+
+def _group_centres(observed: pd.Series, own: pd.Series, group: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Per row: its group's precision-weighted mean, the group's total precision, and the group's size."""
+    precision = (1 / own).groupby(group).transform("sum")
+    centre = (observed / own).groupby(group).transform("sum") / precision
+    return centre, precision, observed.groupby(group).transform("size")
 
 
 def _measure(campaigns: pd.DataFrame, cells: pd.DataFrame, panel: DailyPanel, revenue: np.ndarray,
@@ -313,7 +332,7 @@ def _measure(campaigns: pd.DataFrame, cells: pd.DataFrame, panel: DailyPanel, re
     promoted, disturbed = _exclusions(placed, panel, settings.post_days)
     ok_ids = set(campaigns.loc[campaigns["status"] == "ok", "campaign_id"])
     measured = [c for c in placed if c.campaign_id in ok_ids]
-    placebos = _placebos(measured, disturbed | ~panel.open_days[:, :, None], panel, settings)
+    placebos = _placebos(measured, disturbed | ~panel.clean | ~panel.open_days[:, :, None], panel, settings)
     _, placebo_mask = _exclusions(placebos, panel, settings.post_days)
     kinds = day_kinds(panel.days)
     fit_panel = replace(panel, clean=panel.clean & ~disturbed)
@@ -332,7 +351,77 @@ def _measure(campaigns: pd.DataFrame, cells: pd.DataFrame, panel: DailyPanel, re
         rows.append(total)
         rows.append(cell)
     table = pd.concat(rows, ignore_index=True)
+    cells = table["store_id"].notna() & table["usable"].astype(bool)
+    table.loc[cells, ["lift_pct", "lift_low", "lift_high"]] = _pooled_lifts(table.loc[cells], calibration).to_numpy()
     return _result(campaigns, table, calibration)
+
+
+def _pooled_lifts(cells: pd.DataFrame, calibration: dict[str, float]) -> pd.DataFrame:
+    """Each cell's lift (with its interval) partially pooled toward its campaign's lift for its category.
+
+    One store-SKU's actual ÷ baseline carries the noise of a few days' sales; its siblings in the campaign and
+    category answered the same offer. A cell's log-ratio is its group's true lift, plus its own true departure
+    (variance tau²), plus an error its group shares (the campaign's baseline error, from the placebo campaigns)
+    and one of its own (`_own_variance`). It is shrunk toward its group's mean by tau² / (tau² + own error), with
+    tau² the Paule-Mandel estimate over every campaign (empirical Bayes); the shared error stays whole in the
+    interval, and so does the uncertainty of tau² itself. `measured_lift_pct` keeps the unpooled figure.
+    """
+    observed = np.log((cells["actual_units"] + 0.5) / (cells["baseline_units"] + 0.5))
+    noise = cells["lift_se"] ** 2 - calibration["cell_variance"]
+    group = cells["campaign_id"] + "|" + cells["category"].astype(str)
+    own = pd.Series(_own_variance(calibration, noise.to_numpy()), index=cells.index)
+    tau2, freedom = _between_cell_variance(observed, own, group)
+    centre, precision, _ = _group_centres(observed, own + tau2, group)
+    weight = tau2 / (tau2 + own)
+    estimate = centre + weight * (observed - centre)
+    shared = min(calibration["campaign_variance"], calibration["cell_variance"])
+    # tau² comes from a few dozen groups: its own uncertainty moves the weight (Morris's correction)
+    weight_variance = (own / (tau2 + own) ** 2) ** 2 * 2 * (tau2 + own.mean()) ** 2 / max(freedom, 1)
+    variance = weight * own + (1 - weight) ** 2 * (1 / precision + shared) + weight_variance * (observed - centre) ** 2
+    spread = calibration["cell_multiplier"] * np.sqrt(variance)
+    return pd.DataFrame({"lift_pct": 100 * np.expm1(estimate), "lift_low": 100 * np.expm1(estimate - spread),
+                         "lift_high": 100 * np.expm1(estimate + spread)})
+
+
+def _between_cell_variance(observed: pd.Series, own: pd.Series, group: pd.Series) -> tuple[float, int]:
+    """Paule-Mandel tau², and its degrees of freedom (cells minus groups, over groups of two or more).
+
+    tau² is the spread of true cell lifts within groups that makes the weighted scatter match those degrees of
+    freedom: less biased than the plain moment estimate when cells differ in precision.
+    """
+    several = group.map(group.value_counts()) > 1
+    observed, own, group = observed[several], own[several], group[several]
+    freedom = int(several.sum() - group.nunique())
+    if freedom < 2:
+        return 1e-4, max(freedom, 0)
+
+    def scatter(tau2: float) -> float:
+        centre, _, _ = _group_centres(observed, own + tau2, group)
+        return float(((observed - centre) ** 2 / (own + tau2)).sum())
+
+    if scatter(0.0) <= freedom:
+        return 1e-4, freedom
+    low, high = 0.0, 1.0
+    for _ in range(40):
+        middle = (low + high) / 2
+        low, high = (middle, high) if scatter(middle) > freedom else (low, middle)
+    return max(high, 1e-4), freedom
+
+
+def _typical_variance(miss: np.ndarray, noise: np.ndarray) -> float:
+    """The baseline variance at which the median standardised miss is the normal's (0.674), by bisection.
+
+    A mean of squares would let a few wild placebos (a product out of its season, say) set every cell's width;
+    the median is what a typical cell carries, and the conformal multiplier takes care of the tails.
+    """
+    low, high = 0.0, max(float(np.median(miss**2)) * 4, 1e-3)
+    for _ in range(50):
+        middle = (low + high) / 2
+        if np.median(np.abs(miss) / np.sqrt(middle + noise)) > 0.6745:
+            low = middle
+        else:
+            high = middle
+    return max(high, 1e-4)
 
 
 def _normal_quantile(p: float) -> float:
@@ -402,6 +491,7 @@ def _figures(campaign_id: str, stores: np.ndarray | None, product_ids: np.ndarra
         "incremental_units": incremental(ratio), "incremental_low": incremental(low),
         "incremental_high": incremental(high),
         "lift_pct": 100 * (ratio - 1), "lift_low": 100 * (low - 1), "lift_high": 100 * (high - 1),
+        "measured_lift_pct": 100 * (ratio - 1),
         "incremental_revenue": sold_revenue - actual / ratio * price,
         "incremental_margin": margin(ratio), "incremental_margin_low": margin(low),
         "incremental_margin_high": margin(high),
@@ -440,6 +530,7 @@ def _campaign_total(c: _Campaign, cell: pd.DataFrame, panel: DailyPanel, expecte
         "incremental_units": [total_actual * (1 - 1 / ratio)], "incremental_low": [total_actual * (1 - 1 / low)],
         "incremental_high": [total_actual * (1 - 1 / high)],
         "lift_pct": [100 * (ratio - 1)], "lift_low": [100 * (low - 1)], "lift_high": [100 * (high - 1)],
+        "measured_lift_pct": [100 * (ratio - 1)],
         "incremental_revenue": [cell.loc[use, "incremental_revenue"].sum()],
         "incremental_margin": [margin(ratio)], "incremental_margin_low": [margin(low)],
         "incremental_margin_high": [margin(high)],
@@ -464,10 +555,10 @@ def _cannibalised(c: _Campaign, panel: DailyPanel, expected: np.ndarray, promote
 RESULT_COLUMNS = [
     "campaign_id", "level", "store_id", "product_id", "category", "name", "type", "discount_pct", "start_date",
     "end_date", "days", "status", "overlaps_with", "baseline_units", "actual_units", "incremental_units",
-    "incremental_low", "incremental_high", "lift_pct", "lift_low", "lift_high", "lift_se", "incremental_revenue",
-    "incremental_margin", "incremental_margin_low", "incremental_margin_high", "post_promo_dip_units",
-    "post_promo_dip_margin", "cannibalised_units", "cannibalised_margin", "cost", "roi_gross", "roi_gross_low",
-    "roi_gross_high", "roi_net", "roi_net_low", "roi_net_high",
+    "incremental_low", "incremental_high", "lift_pct", "lift_low", "lift_high", "measured_lift_pct", "lift_se",
+    "incremental_revenue", "incremental_margin", "incremental_margin_low", "incremental_margin_high",
+    "post_promo_dip_units", "post_promo_dip_margin", "cannibalised_units", "cannibalised_margin", "cost", "roi_gross",
+    "roi_gross_low", "roi_gross_high", "roi_net", "roi_net_low", "roi_net_high",
 ]
 
 
