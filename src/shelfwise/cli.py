@@ -202,6 +202,10 @@ def demo(
 
         print_forecast(report.forecast, lang)
         print_replenishment(report.replenishment, lang)
+    if report.promo is not None:
+        from shelfwise.cli_promo import print_promo
+
+        print_promo(report.promo, lang)
     if report.identity is not None:
         from shelfwise.cli_customers import print_identity, print_offer, print_segments, print_value
 
@@ -333,3 +337,10 @@ from shelfwise.cli_customers import identity_app, offer, segment, value  # noqa:
 app.add_typer(identity_app, name="identity")
 for command in (segment, value, offer):
     app.command()(command)
+
+from shelfwise.cli_promo import abtest, crosssell, promo_app, sample_size  # noqa: E402 - they use the helpers above
+
+app.add_typer(promo_app, name="promo")
+app.command()(abtest)
+app.command("abtest-size")(sample_size)
+app.command()(crosssell)

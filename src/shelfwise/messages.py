@@ -184,6 +184,45 @@ TEXTS: dict[str, dict[str, str]] = {
                  "en": "Audit log intact: {entries} entries; last hash {head}"},
     "audit.broken": {"pt": "Log de auditoria ADULTERADO: {problems} problema(s) em {entries} registro(s)",
                      "en": "Audit log TAMPERED WITH: {problems} problem(s) in {entries} entries"},
+    "promo.running": {"pt": "Medindo as campanhas…", "en": "Measuring the campaigns…"},
+    "promo.done": {
+        "pt": "Campanhas ({run}): {measured} medidas, {skipped} não medidas. Lift = incremental ÷ linha de base "
+              "(o que teria vendido sem a promoção); intervalos de {level}%.",
+        "en": "Campaigns ({run}): {measured} measured, {skipped} not measured. Lift = incremental ÷ baseline "
+              "(what would have sold without the promotion); {level}% intervals.",
+    },
+    "promo.status.ok": {"pt": "medida", "en": "measured"},
+    "promo.status.too_little_data": {"pt": "dados insuficientes: sem número", "en": "too little data: no figure"},
+    "promo.status.no_products": {"pt": "sem produtos listados (ação de loja ou parceria)",
+                                 "en": "no products listed (a store-wide or partner action)"},
+    "promo.status.reversed_dates": {"pt": "datas invertidas (início depois do fim)",
+                                    "en": "dates reversed (start after end)"},
+    "promo.status.missing_dates": {"pt": "sem data de início ou de fim", "en": "no start or end date"},
+    "promo.status.planned": {"pt": "planejada (começa depois das vendas carregadas)",
+                             "en": "planned (starts after the loaded sales)"},
+    "promo.status.in_progress": {"pt": "em andamento (termina depois das vendas carregadas)",
+                                 "en": "in progress (ends after the loaded sales)"},
+    "promo.status.before_history": {"pt": "começou antes de haver histórico suficiente",
+                                    "en": "started before there was enough history"},
+    "promo.status.no_sales": {"pt": "nenhuma venda dos seus produtos nas suas lojas",
+                              "en": "no sales of its products in its stores"},
+    "promo.planning": {"pt": "Prevendo a campanha planejada…", "en": "Predicting the planned campaign…"},
+    "promo.saved": {"pt": "Plano gravado em campaigns como {campaign}: a próxima previsão já o considera.",
+                    "en": "Plan saved to campaigns as {campaign}: the next forecast takes it into account."},
+    "abtest.stored": {"pt": "Resultado gravado (execução {run}): shelfwise export abtest_results --out teste.xlsx",
+                      "en": "Result stored (run {run}): shelfwise export abtest_results --out test.xlsx"},
+    "abtest.size": {
+        "pt": "São necessárias {treatment} unidades no tratamento e {control} no controle "
+              "(poder {power}%, significância {alpha}%, bicaudal).",
+        "en": "You need {treatment} units in treatment and {control} in control "
+              "({power}% power, {alpha}% significance, two-sided).",
+    },
+    "crosssell.running": {"pt": "Minerando regras de associação…", "en": "Mining association rules…"},
+    "crosssell.done": {"pt": "Recomendações ({run}): {rows} linhas a partir de {baskets} cestas",
+                       "en": "Recommendations ({run}): {rows} rows from {baskets} baskets"},
+    "promo.counted": {"pt": "  {n} campanha(s): {why}", "en": "  {n} campaign(s): {why}"},
+    "promo.overlap": {"pt": "  {campaign} se sobrepõe a {others} nos mesmos produtos e lojas: o lift é compartilhado",
+                      "en": "  {campaign} overlaps {others} on the same products and stores: the lift is shared"},
 }
 
 

@@ -27,6 +27,7 @@ from shelfwise.pipelines.customers import (
     run_value,
 )
 from shelfwise.pipelines.forecasting import ForecastRun, ReplenishRun, run_forecast, run_replenish
+from shelfwise.pipelines.promo import CrossSellRun, PromoRun, run_crosssell, run_promo
 from shelfwise.quality import run_quality
 from shelfwise.runs import recorded_run
 from shelfwise.workspace import Workspace, init_workspace
@@ -46,6 +47,8 @@ class DemoReport:
     segments: SegmentRun | None = None
     value: ValueRun | None = None
     offer: OfferRun | None = None
+    promo: PromoRun | None = None
+    crosssell: CrossSellRun | None = None
 
 
 def run_demo(
@@ -54,8 +57,9 @@ def run_demo(
 ) -> DemoReport:
     """Create (or refresh) a demo workspace: generate, ingest, check, forecast, order, and know the shoppers.
 
-    After the orders, the mall's shoppers are resolved into persons, segmented, valued and scored for the
-    streaming offer.
+    After the orders, the chain's campaigns are measured against their counterfactual baselines; the mall's
+    shoppers are resolved into persons, segmented, valued and scored for the streaming offer, and which shops
+    they shop together is mined per segment.
 
     `forecast=False` stops after the quality checks (for callers that only need the loaded data).
     """
@@ -82,6 +86,8 @@ def run_demo(
     forecast_run = run_forecast(workspace, today=today, progress=lambda name: step(f"forecast: {name}"))
     step("replenish")
     orders = run_replenish(workspace, forecast_run=forecast_run.run_id, today=today)
+    step("promo")
+    promo = run_promo(workspace)
     step("identity")
     identity = run_identity(workspace)
     step("segment")
@@ -90,5 +96,8 @@ def run_demo(
     value = run_value(workspace)
     step("offer")
     offer = run_offer(workspace, package=None)
+    step("crosssell")
+    crosssell = run_crosssell(workspace)
     return replace(report, forecast=forecast_run, replenishment=orders, identity=identity, segments=segments,
-                   value=value, offer=offer)
+                   value=value, offer=offer, promo=promo,
+                   crosssell=crosssell)
