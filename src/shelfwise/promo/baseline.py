@@ -66,9 +66,10 @@ class DailyPanel:
 def day_kinds(days: pd.DatetimeIndex, state: str | None = None) -> np.ndarray:
     """A label per day for the special days retail demand answers to ('' on an ordinary day).
 
-    Public holidays and their eves (the `holidays` package), Black Friday week, the week before Christmas and
-    New Year's Eve, and the Brazilian retail seasons around a date: the fortnight before Easter, the weeks of
-    Mother's Day, Valentine's Day (12 June), Father's Day and Children's Day, and the Festa Junina.
+    Public holidays and their eves (the `holidays` package), Carnival and Ash Wednesday, Black Friday week, the
+    week before Christmas and New Year's Eve, and the Brazilian retail seasons around a date: the fortnight
+    before Easter, the weeks of Mother's Day, Valentine's Day (12 June), Father's Day and Children's Day, and
+    the Festa Junina.
     """
     years = range(days[0].year, days[-1].year + 1)
     try:
@@ -80,6 +81,9 @@ def day_kinds(days: pd.DatetimeIndex, state: str | None = None) -> np.ndarray:
     kinds[np.roll(is_holiday, -1) & ~is_holiday] = "eve"
     kinds[is_holiday] = "holiday"
     index = pd.Series(np.arange(len(days)), index=days)
+    for day, name in holidays.Brazil(years=years, categories=("optional",)).items():
+        if name in ("Carnival", "Ash Wednesday"):
+            _label(kinds, index, day, "carnival" if name == "Carnival" else "ash_wednesday")
     for year in years:
         friday = _black_friday(year)
         for shift in range(-3, 4):

@@ -542,12 +542,26 @@ def _campaign_total(c: _Campaign, cell: pd.DataFrame, panel: DailyPanel, expecte
 
 def _cannibalised(c: _Campaign, panel: DailyPanel, expected: np.ndarray, promoted: np.ndarray,
                   regular: np.ndarray, unit_cost: np.ndarray) -> tuple[float, float]:
-    """Units (and margin) the same category's unpromoted products fell short of their baseline in its stores."""
+    """Units (and margin) the category's unpromoted products lost in the campaign's stores while it ran.
+
+    The loss is a few percent of a whole category, as small as the baseline's own error over those days, so it
+    is read against the control stores: what the same products fell short of their baseline there (the
+    baseline's error, shared) is taken out of what they fell short in the campaign's stores.
+    """
     others = np.setdiff1d(np.flatnonzero(np.isin(panel.categories, panel.categories[c.products])), c.products)
     if not len(others):
         return 0.0, 0.0
-    block = np.ix_(np.arange(c.first, c.last + 1), c.stores, others)
-    short = np.where(promoted[block], 0.0, expected[block] - panel.units[block]).sum(0)
+    days = np.arange(c.first, c.last + 1)
+    controls = np.setdiff1d(np.arange(len(panel.stores)), c.stores)
+    drift = 0.0
+    if len(controls):
+        block = np.ix_(days, controls, others)
+        quiet = ~promoted[block]
+        base = (expected[block] * quiet).sum()
+        drift = float(((expected[block] - panel.units[block]) * quiet).sum() / base) if base > 0 else 0.0
+    block = np.ix_(days, c.stores, others)
+    base = np.where(promoted[block], 0.0, expected[block])
+    short = (base - np.where(promoted[block], 0.0, panel.units[block]) - drift * base).sum(0)
     margin = regular[np.ix_(c.stores, others)] - unit_cost[others][None, :]
     return float(short.sum()), float(np.nansum(short * margin))
 
