@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS promo_lift (
     type VARCHAR, discount_pct DOUBLE, start_date DATE, end_date DATE, days BIGINT, status VARCHAR,
     overlaps_with VARCHAR, baseline_units DOUBLE, actual_units DOUBLE, incremental_units DOUBLE,
     incremental_low DOUBLE, incremental_high DOUBLE, lift_pct DOUBLE, lift_low DOUBLE, lift_high DOUBLE,
-    measured_lift_pct DOUBLE, lift_se DOUBLE,
+    measured_lift_pct DOUBLE, control_lift_pct DOUBLE, lift_se DOUBLE,
     incremental_revenue DOUBLE, incremental_margin DOUBLE, incremental_margin_low DOUBLE,
     incremental_margin_high DOUBLE, post_promo_dip_units DOUBLE, post_promo_dip_margin DOUBLE,
     cannibalised_units DOUBLE, cannibalised_margin DOUBLE, cost DOUBLE, roi_gross DOUBLE, roi_gross_low DOUBLE,

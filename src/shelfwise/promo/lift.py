@@ -14,6 +14,9 @@ A cell's `lift_pct` is partially pooled with its campaign's other cells of the s
 `measured_lift_pct` is its own actual ÷ baseline − 1, and its incremental units, revenue and margin stay the
 measured ones, so cells add up to their campaign.
 
+A campaign row also carries `control_lift_pct`, the before/during comparison against the stores where it did
+not run: the textbook check, shown beside the model's figure rather than mixed into it.
+
 Campaigns that cannot be measured are counted with the reason: no products listed, dates reversed, no sales
 for their products in their stores, too little history before them, or not over yet.
 """
@@ -527,6 +530,7 @@ def _campaign_total(c: _Campaign, cell: pd.DataFrame, panel: DailyPanel, expecte
     lost_units, lost_margin = _cannibalised(c, panel, expected, promoted, regular, unit_cost)
     return pd.DataFrame({
         "campaign_id": [c.campaign_id], "baseline_units": [base.sum()], "actual_units": [total_actual],
+        "control_lift_pct": [_control_lift(c, panel, promoted)],
         "incremental_units": [total_actual * (1 - 1 / ratio)], "incremental_low": [total_actual * (1 - 1 / low)],
         "incremental_high": [total_actual * (1 - 1 / high)],
         "lift_pct": [100 * (ratio - 1)], "lift_low": [100 * (low - 1)], "lift_high": [100 * (high - 1)],
@@ -538,6 +542,29 @@ def _campaign_total(c: _Campaign, cell: pd.DataFrame, panel: DailyPanel, expecte
         "post_promo_dip_margin": [cell.loc[use, "post_promo_dip_margin"].sum()],
         "cannibalised_units": [lost_units], "cannibalised_margin": [lost_margin], "usable": [True],
     })
+
+
+def _control_lift(c: _Campaign, panel: DailyPanel, promoted: np.ndarray, pre_days: int = 28) -> float:
+    """The campaign's lift by the textbook check: its stores against the others, before against during.
+
+    (treated units during ÷ before) ÷ (control units during ÷ before) − 1, on the campaign's products, over the
+    `pre_days` before it; NaN without a control store. A second opinion on the model's baseline: where the two
+    disagree by more than the interval, look at the campaign (a control store's own promotion, a stock-out).
+    """
+    controls = np.setdiff1d(np.arange(len(panel.stores)), c.stores)
+    before = np.arange(max(c.first - pre_days, 0), c.first)
+    if not len(controls) or not len(before):
+        return float("nan")
+    during = np.arange(c.first, c.last + 1)
+
+    def total(days: np.ndarray, stores: np.ndarray) -> float:
+        block = np.ix_(days, stores, c.products)
+        return float(np.where(promoted[block] & ~np.isin(stores, c.stores)[None, :, None], 0.0,
+                              panel.units[block]).sum())
+
+    treated = total(during, c.stores) / max(total(before, c.stores), 1.0)
+    control = total(during, controls) / max(total(before, controls), 1.0)
+    return 100 * (treated / control - 1) if control > 0 else float("nan")
 
 
 def _cannibalised(c: _Campaign, panel: DailyPanel, expected: np.ndarray, promoted: np.ndarray,
@@ -569,10 +596,11 @@ def _cannibalised(c: _Campaign, panel: DailyPanel, expected: np.ndarray, promote
 RESULT_COLUMNS = [
     "campaign_id", "level", "store_id", "product_id", "category", "name", "type", "discount_pct", "start_date",
     "end_date", "days", "status", "overlaps_with", "baseline_units", "actual_units", "incremental_units",
-    "incremental_low", "incremental_high", "lift_pct", "lift_low", "lift_high", "measured_lift_pct", "lift_se",
-    "incremental_revenue", "incremental_margin", "incremental_margin_low", "incremental_margin_high",
-    "post_promo_dip_units", "post_promo_dip_margin", "cannibalised_units", "cannibalised_margin", "cost", "roi_gross",
-    "roi_gross_low", "roi_gross_high", "roi_net", "roi_net_low", "roi_net_high",
+    "incremental_low", "incremental_high", "lift_pct", "lift_low", "lift_high", "measured_lift_pct",
+    "control_lift_pct", "lift_se", "incremental_revenue", "incremental_margin", "incremental_margin_low",
+    "incremental_margin_high", "post_promo_dip_units", "post_promo_dip_margin", "cannibalised_units",
+    "cannibalised_margin", "cost", "roi_gross", "roi_gross_low", "roi_gross_high", "roi_net", "roi_net_low",
+    "roi_net_high",
 ]
 
 
