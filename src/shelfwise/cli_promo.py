@@ -107,6 +107,8 @@ def plan(
             _fail(error, EXIT_FAILED)
     for line in describe(run.summary, run.support, lang):
         console.print(line, markup=False, highlight=False)
+    if run.support.get("cells_left_out"):
+        console.print(say("promo.cells_left_out", lang, n=run.support["cells_left_out"]))
     if run.campaign_id:
         console.print(say("promo.saved", lang, campaign=run.campaign_id))
 
@@ -121,16 +123,14 @@ def abtest(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Analyse an A/B test: Welch and bootstrap intervals, P(treatment beats control), CUPED; store the result."""
-    from shelfwise.pipelines.promo import ExperimentInputError, run_abtest
-    from shelfwise.promo.abtest import UnitsFileError, describe
+    from shelfwise.pipelines.promo import run_abtest
+    from shelfwise.promo.abtest import describe
 
     ws = _open(workspace)
     lang = ws.settings.workspace.language
     try:
         run = run_abtest(ws, units_csv=units_csv, campaign=campaign, pre_days=pre_days, confidence=confidence)
-    except (UnitsFileError, ExperimentInputError) as error:
-        _fail(error, EXIT_FAILED)
-    except ValueError as error:
+    except ValueError as error:  # UnitsFileError, ExperimentInputError and the analysis' own refusals
         _fail(error, EXIT_FAILED)
     for line in describe(run.result, lang):
         console.print(line, markup=False, highlight=False)

@@ -207,6 +207,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "promo.status.no_sales": {"pt": "nenhuma venda dos seus produtos nas suas lojas",
                               "en": "no sales of its products in its stores"},
     "promo.planning": {"pt": "Prevendo a campanha planejada…", "en": "Predicting the planned campaign…"},
+    "promo.cells_left_out": {
+        "pt": "{n} loja(s)/produto(s) ficaram fora do plano: sem vendas comuns nos últimos 56 dias ou sem preço e "
+              "custo no cadastro de produtos",
+        "en": "{n} store/product pair(s) left out of the plan: no ordinary sales in the last 56 days, or no price "
+              "and cost in the product file",
+    },
+    "promo.status.duplicate_id": {"pt": "o mesmo id em mais de uma linha de campanhas",
+                                  "en": "the same id on more than one row of campaigns"},
     "promo.saved": {"pt": "Plano gravado em campaigns como {campaign}: a próxima previsão já o considera.",
                     "en": "Plan saved to campaigns as {campaign}: the next forecast takes it into account."},
     "abtest.stored": {"pt": "Resultado gravado (execução {run}): shelfwise export abtest_results --out teste.xlsx",

@@ -95,8 +95,8 @@ catalogue AS (
 ),
 recent AS (
     SELECT store_id, product_id, median(price) FILTER (WHERE NOT coalesce(on_promo, false)) AS shelf_price,
-           sum(greatest(units, 0)) FILTER (WHERE NOT coalesce(on_promo, false))
-             / nullif(count(DISTINCT date) FILTER (WHERE NOT coalesce(on_promo, false)), 0) AS daily_units
+           greatest(sum(units) FILTER (WHERE NOT coalesce(on_promo, false)), 0)
+             / nullif(56 - count(DISTINCT date) FILTER (WHERE coalesce(on_promo, false)), 0) AS daily_units
     FROM sales
     WHERE date > (SELECT max(date) FROM sales) - INTERVAL 56 DAY
       AND product_id IN (SELECT product_id FROM chosen_products)
@@ -122,7 +122,8 @@ GROUP BY ALL
 NO_FORECAST_SQL = ("SELECT NULL::VARCHAR AS store_id, NULL::VARCHAR AS product_id, 0.0 AS units, 0 AS days "
                    "WHERE $start IS NULL AND false")
 """The counterfactual of a planned window: the latest forecast when it covers every day (forecasts are made
-for ordinary days unless the plan is already a campaign), else the last 56 days' ordinary daily sales."""
+for ordinary days unless the plan is already a campaign), else the ordinary daily sales of the last 56 days
+(net of returns, over the days without a promotion, a day without sales counting as zero)."""
 
 
 class PlanInputError(ValueError):
@@ -162,14 +163,22 @@ def plan_campaign(
         forecast = PLAN_FORECAST_SQL if has_table(con, "forecasts") else NO_FORECAST_SQL
         cells = con.execute(PLAN_CELLS_SQL.replace("{forecast}", forecast),
                             {"products": products, "stores": stores, "start": start, "days": days}).df()
-    if cells.empty:
-        raise PlanInputError(f"none of the products {', '.join(products)} sells in "
-                             f"{'the stores ' + ', '.join(stores) if stores else 'any store'}")
+    unknown = sorted(set(products) - set(cells["product_id"]))
+    if cells.empty or unknown:
+        where = "the stores " + ", ".join(stores) if stores else "any store"
+        raise PlanInputError(f"{', '.join(unknown or products)}: no sales in {where}; check the product ids")
+    priced = (cells["baseline_units"] > 0) & cells["unit_price"].notna() & cells["unit_cost"].notna()
+    if not priced.all():
+        missing = cells.loc[~priced, ["store_id", "product_id"]].astype(str).agg("/".join, axis=1)
+        if not priced.any():
+            raise PlanInputError("no planned cell has both a baseline (ordinary sales in the last 56 days) and a "
+                                 f"price and cost in products: {', '.join(missing)}")
+        cells = cells[priced]
     plan = cells.assign(type=kind, discount_pct=float(discount_pct), start_date=pd.Timestamp(start), days=days)
     model = fit_lift_model(history)
     predicted = predict_plan(model, plan)
     summary = plan_summary(predicted, cost=cost, loss_per_unit=_loss_per_unit(history_totals))
-    support = history_support(model, plan)
+    support = history_support(model, plan) | {"cells_left_out": int((~priced).sum())}
     stored = predicted.reindex(columns=[*plan.columns, *PLAN_RESULT_COLUMNS])
     with workspace.warehouse.connect(write=True, purpose="plan") as con:
         con.execute(PLAN_DDL)
@@ -228,7 +237,10 @@ CAMPAIGN_UNITS_SQL = """
 WITH campaign AS (
     SELECT any_value(start_date) AS first_day, any_value(end_date) AS last_day, any_value(product_ids) AS items,
            any_value(store_ids) AS shops
-    FROM campaigns WHERE campaign_id = $campaign
+    FROM campaigns WHERE campaign_id = $campaign AND NOT coalesce(_placeholder, false)
+),
+selling AS (
+    SELECT DISTINCT s.store_id FROM sales s, campaign c WHERE list_contains(c.items, s.product_id)
 ),
 daily AS (
     SELECT s.store_id, s.date, greatest(sum(s.units), 0) AS units
@@ -237,11 +249,12 @@ daily AS (
       AND s.date BETWEEN c.first_day - to_days(CAST($pre_days AS INTEGER)) AND c.last_day
     GROUP BY ALL
 )
-SELECT d.store_id AS unit,
-       CASE WHEN list_contains(c.shops, d.store_id) THEN 'tratamento' ELSE 'controle' END AS "group",
-       sum(d.units) FILTER (WHERE d.date >= c.first_day) AS outcome,
-       sum(d.units) FILTER (WHERE d.date < c.first_day) AS pre
-FROM daily d, campaign c
+SELECT l.store_id AS unit,
+       CASE WHEN c.shops IS NULL OR len(c.shops) = 0 OR list_contains(c.shops, l.store_id) THEN 'tratamento'
+            ELSE 'controle' END AS "group",
+       coalesce(sum(d.units) FILTER (WHERE d.date >= c.first_day), 0) AS outcome,
+       coalesce(sum(d.units) FILTER (WHERE d.date < c.first_day), 0) AS pre
+FROM selling l CROSS JOIN campaign c LEFT JOIN daily d USING (store_id)
 GROUP BY ALL
 ORDER BY unit
 """
@@ -275,11 +288,14 @@ def run_abtest(workspace: Workspace, *, units_csv: Path | None = None, campaign:
         result = analyse_experiment(units, confidence=confidence)
     else:
         with workspace.warehouse.connect(write=False, purpose="abtest") as con:
-            known = con.execute("SELECT count(*), count(product_ids) FROM campaigns WHERE campaign_id = ?",
-                                [campaign]).fetchall()[0]
+            known = con.execute("SELECT count(*), count(*) FILTER (WHERE len(product_ids) > 0) FROM campaigns "
+                                "WHERE campaign_id = ? AND NOT coalesce(_placeholder, false)", [campaign]).fetchall()[0]
             if not known[0] or not known[1]:
                 raise ExperimentInputError(f"campaign '{campaign}' is not in campaigns or lists no products")
             units = con.execute(CAMPAIGN_UNITS_SQL, {"campaign": campaign, "pre_days": pre_days}).df()
+        if not (units["group"] == "controle").any():
+            raise ExperimentInputError(f"campaign '{campaign}' ran in every store that sells its products: there is "
+                                       "no control store to compare with")
         source = f"campaign:{campaign}"
         result = analyse_experiment(units, treatment="tratamento", control="controle", confidence=confidence)
     with workspace.warehouse.connect(write=True, purpose="abtest") as con:

@@ -72,13 +72,15 @@ def day_kinds(days: pd.DatetimeIndex, state: str | None = None) -> np.ndarray:
     the Festa Junina.
     """
     years = range(days[0].year, days[-1].year + 1)
+    reach = range(years.start, years.stop + 1)  # the eve of next year's first holiday
     try:
-        calendar = holidays.Brazil(subdiv=state, years=years) if state else holidays.Brazil(years=years)
+        calendar = holidays.Brazil(subdiv=state, years=reach) if state else holidays.Brazil(years=reach)
     except NotImplementedError:
-        calendar = holidays.Brazil(years=years)
+        calendar = holidays.Brazil(years=reach)
     is_holiday = np.array([d.date() in calendar for d in days])
+    is_eve = np.array([(d + timedelta(days=1)).date() in calendar for d in days]) & ~is_holiday
     kinds = np.full(len(days), "", dtype=object)
-    kinds[np.roll(is_holiday, -1) & ~is_holiday] = "eve"
+    kinds[is_eve] = "eve"
     kinds[is_holiday] = "holiday"
     index = pd.Series(np.arange(len(days)), index=days)
     for day, name in holidays.Brazil(years=years, categories=("optional",)).items():
@@ -159,7 +161,7 @@ def _fit_category(units: np.ndarray, clean: np.ndarray, open_days: np.ndarray, k
                   days: pd.DatetimeIndex, settings: BaselineSettings) -> tuple[np.ndarray, np.ndarray]:
     n_days, n_stores, n_products = units.shape
     weekday = days.dayofweek.to_numpy()
-    selling = _selling_life(units)
+    selling = selling_life(units)
     weight = (clean & selling & open_days[:, :, None]).astype(float)
     observed = weight * units
     kind_codes, kind_index = np.unique(kinds, return_inverse=True)
@@ -236,7 +238,7 @@ def _shrunk_product_kinds(observed: np.ndarray, fitted: np.ndarray, ordinary: np
     return factor
 
 
-def _selling_life(units: np.ndarray) -> np.ndarray:
+def selling_life(units: np.ndarray) -> np.ndarray:
     """(D, S, P) True from a product's first to its last sale in a store."""
     sold = units > 0
     started = np.cumsum(sold, axis=0) > 0

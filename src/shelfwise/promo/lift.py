@@ -17,19 +17,21 @@ measured ones, so cells add up to their campaign.
 A campaign row also carries `control_lift_pct`, the before/during comparison against the stores where it did
 not run: the textbook check, shown beside the model's figure rather than mixed into it.
 
-Campaigns that cannot be measured are counted with the reason: no products listed, dates reversed, no sales
-for their products in their stores, too little history before them, or not over yet.
+Campaigns that cannot be measured are counted with the reason: the same id on several rows, no products
+listed, dates reversed, no sales for their products in their stores, too little history before them, or not
+over yet.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field, replace
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from shelfwise.promo.baseline import BaselineSettings, DailyPanel, day_kinds, fit_baseline
+from shelfwise.promo.baseline import BaselineSettings, DailyPanel, day_kinds, fit_baseline, selling_life
 from shelfwise.warehouse.core import has_table
 
 
@@ -65,10 +67,11 @@ WITH bounds AS (SELECT min(date) AS first_day, max(date) AS last_day FROM sales)
 campaign AS (
     SELECT campaign_id, any_value(name) AS name, any_value(type) AS type, any_value(discount_pct) AS discount_pct,
            any_value(cost) AS cost, any_value(start_date) AS start_date, any_value(end_date) AS end_date,
-           any_value(product_ids) AS product_ids, any_value(store_ids) AS store_ids
+           any_value(product_ids) AS product_ids, any_value(store_ids) AS store_ids, count(*) AS copies
     FROM campaigns WHERE NOT coalesce(_placeholder, false) GROUP BY campaign_id
 )
-SELECT c.*, CASE
+SELECT c.* EXCLUDE (copies), CASE
+    WHEN c.copies > 1 THEN 'duplicate_id'
     WHEN c.start_date IS NULL OR c.end_date IS NULL THEN 'missing_dates'
     WHEN c.start_date > c.end_date THEN 'reversed_dates'
     WHEN c.product_ids IS NULL OR len(c.product_ids) = 0 THEN 'no_products'
@@ -88,6 +91,14 @@ JOIN listed l ON l.product_id = p.product_id
  AND (c.store_ids IS NULL OR len(c.store_ids) = 0 OR list_contains(c.store_ids, l.store_id))
 ORDER BY c.campaign_id, l.store_id, l.product_id
 """
+
+CATALOGUE_SQL = """
+SELECT product_id, any_value(category) AS category, any_value(unit_price) AS unit_price,
+       any_value(unit_cost) AS unit_cost
+FROM products GROUP BY ALL
+"""
+NO_CATALOGUE_SQL = ("SELECT NULL::VARCHAR AS product_id, NULL::VARCHAR AS category, NULL::DOUBLE AS unit_price, "
+                    "NULL::DOUBLE AS unit_cost WHERE false")
 
 DAILY_SQL = """
 SELECT s.date, s.store_id, s.product_id, greatest(sum(s.units), 0) AS units,
@@ -114,10 +125,11 @@ def measure_campaigns(con: duckdb.DuckDBPyConnection, settings: LiftSettings = L
     campaigns = campaigns.assign(overlaps_with=_overlaps(campaigns, cells))
     if cells.empty:
         return _result(campaigns, pd.DataFrame(), {})
-    panel, revenue, price = _panel(con, cells)
-    products = con.execute("SELECT product_id, any_value(unit_price) AS unit_price, any_value(unit_cost) AS unit_cost "
-                           "FROM products GROUP BY ALL").df().set_index("product_id")
-    return _measure(campaigns, cells, panel, revenue, price, products, settings)
+    if not campaigns.loc[campaigns["status"] == "ok", "campaign_id"].isin(cells["campaign_id"]).any():
+        return _result(campaigns, pd.DataFrame(), {})
+    catalogue = con.execute(CATALOGUE_SQL if has_table(con, "products") else NO_CATALOGUE_SQL).df()
+    panel, revenue, price = _panel(con, cells, catalogue)
+    return _measure(campaigns, cells, panel, revenue, price, catalogue.set_index("product_id"), settings)
 
 
 def _overlaps(campaigns: pd.DataFrame, cells: pd.DataFrame) -> list[str | None]:
@@ -132,17 +144,24 @@ def _overlaps(campaigns: pd.DataFrame, cells: pd.DataFrame) -> list[str | None]:
     return [found.get(c) for c in campaigns["campaign_id"]]
 
 
-def _panel(con: duckdb.DuckDBPyConnection, cells: pd.DataFrame) -> tuple[DailyPanel, np.ndarray, np.ndarray]:
-    """Daily sales of every product in the promoted products' categories (the cannibalisation candidates too)."""
-    promoted = cells["product_id"].unique().tolist()
-    products = con.execute("""
-        WITH promoted AS (SELECT unnest($ids::VARCHAR[]) AS product_id),
-        category AS (SELECT product_id, coalesce(any_value(category), '?') AS category FROM products GROUP BY ALL)
-        SELECT DISTINCT l.product_id, coalesce(c.category, '?' || l.product_id) AS category
-        FROM (SELECT DISTINCT product_id FROM sales) l LEFT JOIN category c USING (product_id)
-        WHERE l.product_id IN (SELECT product_id FROM promoted)
-           OR c.category IN (SELECT c2.category FROM category c2 JOIN promoted USING (product_id))
-        ORDER BY l.product_id""", {"ids": promoted}).df()
+def _panel(con: duckdb.DuckDBPyConnection, cells: pd.DataFrame, catalogue: pd.DataFrame
+           ) -> tuple[DailyPanel, np.ndarray, np.ndarray]:
+    """Daily sales of every product in the promoted products' categories (the cannibalisation candidates too).
+
+    A product without a category is a category of its own ('?' and its id): it is not anybody's substitute.
+    Revenue is NaN where the file gave neither revenue nor price. Arrays are float32: the panel is the memory.
+    """
+    con.register("catalogue", catalogue)
+    try:
+        products = con.execute("""
+            WITH promoted AS (SELECT unnest($ids::VARCHAR[]) AS product_id),
+            sold AS (SELECT DISTINCT s.product_id, coalesce(c.category, '?' || s.product_id) AS category
+                     FROM sales s LEFT JOIN catalogue c USING (product_id))
+            SELECT product_id, category FROM sold
+            WHERE category IN (SELECT category FROM sold JOIN promoted USING (product_id))
+            ORDER BY product_id""", {"ids": cells["product_id"].unique().tolist()}).df()
+    finally:
+        con.unregister("catalogue")
     first, last = con.execute("SELECT min(date), max(date) FROM sales").fetchall()[0]
     con.register("panel_products", products[["product_id"]])
     try:
@@ -158,15 +177,19 @@ def _panel(con: duckdb.DuckDBPyConnection, cells: pd.DataFrame) -> tuple[DailyPa
         np.searchsorted(stores, daily["store_id"].to_numpy()),
         np.searchsorted(product_ids, daily["product_id"].to_numpy()),
     )
-    units, revenue = np.zeros(shape), np.zeros(shape)
+    units, revenue = np.zeros(shape, dtype=np.float32), np.zeros(shape, dtype=np.float32)
     units[index] = daily["units"].to_numpy()
-    revenue[index] = daily["revenue"].fillna(0).to_numpy()
+    revenue[index] = daily["revenue"].to_numpy(dtype=float)
     on_promo = np.zeros(shape, dtype=bool)
     on_promo[index] = daily["on_promo"].to_numpy()
-    price = np.full(shape, np.nan)
+    price = np.full(shape, np.nan, dtype=np.float32)
     price[index] = daily["price"].to_numpy(dtype=float)
-    store_total = units.sum(2)
-    open_days = store_total >= 0.2 * np.nanmedian(np.where(store_total > 0, store_total, np.nan), axis=0)
+    trading = con.execute("SELECT date, store_id FROM sales WHERE date BETWEEN $first AND $last GROUP BY ALL "
+                          "HAVING sum(units) FILTER (WHERE units > 0) > 0", {"first": first, "last": last}).df()
+    trading = trading[np.isin(trading["store_id"], stores)]
+    open_days = np.zeros(shape[:2], dtype=bool)
+    open_days[(trading["date"].to_numpy(dtype="datetime64[D]") - np.datetime64(first, "D")).astype(np.int64),
+              np.searchsorted(stores, trading["store_id"].to_numpy())] = True
     clean = ~on_promo & ~_stock_outs(con, days, stores, product_ids)
     panel = DailyPanel(days=days, stores=stores, products=product_ids, categories=products["category"].to_numpy(),
                        units=units, clean=clean, open_days=open_days)
@@ -200,6 +223,8 @@ class _Campaign:
     products: np.ndarray
     listed: np.ndarray
     """(stores, products) True where the product sells in that store (a real cell)."""
+    discount: float = 0.0
+    """The announced discount as a fraction, to price units sold where the file gave no revenue."""
 
 
 def _placed(campaigns: pd.DataFrame, cells: pd.DataFrame, panel: DailyPanel) -> list[_Campaign]:
@@ -214,8 +239,9 @@ def _placed(campaigns: pd.DataFrame, cells: pd.DataFrame, panel: DailyPanel) -> 
                np.searchsorted(products, np.searchsorted(panel.products, group["product_id"]))] = True
         first = int((np.datetime64(row["start_date"], "D") - start).astype(np.int64))
         last = int((np.datetime64(row["end_date"], "D") - start).astype(np.int64))
+        discount = float(row["discount_pct"]) / 100 if pd.notna(row["discount_pct"]) else 0.0
         out.append(_Campaign(str(campaign_id), max(first, 0), min(last, len(panel.days) - 1), stores, products,
-                             listed))
+                             listed, min(max(discount, 0.0), 1.0)))
     return out
 
 
@@ -237,12 +263,18 @@ def _exclusions(placed: list[_Campaign], panel: DailyPanel, post_days: int) -> t
 
 
 def _placebos(placed: list[_Campaign], busy: np.ndarray, panel: DailyPanel, settings: LiftSettings
-              ) -> list[_Campaign]:
-    """Copies of each campaign on the same stores and products at quiet dates: a campaign whose lift is zero."""
+              ) -> list[list[_Campaign]]:
+    """Copies of each campaign on the same stores and products at quiet dates: a campaign whose lift is zero.
+
+    `busy` marks the cells real campaigns touch; a copy may not overlap them, nor another copy. Closed days and
+    stock-outs inside a copy are left out of its sums (`_calibrate`), not held against the whole copy. Copies
+    come in rounds -- the k-th copy of every campaign -- each fitted apart, so that hiding the copies takes no
+    more data from the model than the real campaigns do.
+    """
     rng = np.random.default_rng(settings.seed)
     offsets = np.array([sign * 7 * weeks for weeks in (6, 9, 12, 15, 18, 21, 26) for sign in (-1, 1)])
     taken = busy.copy()
-    out = []
+    rounds: list[list[_Campaign]] = [[] for _ in range(settings.placebos_per_campaign)]
     for c in placed:
         found = 0
         for offset in rng.permutation(offsets):
@@ -253,20 +285,25 @@ def _placebos(placed: list[_Campaign], busy: np.ndarray, panel: DailyPanel, sett
             if taken[block].any():
                 continue
             taken[block] = True
-            out.append(_Campaign(f"{c.campaign_id}~{offset:+d}", int(first), int(last), c.stores, c.products,
-                                 c.listed))
+            rounds[found].append(_Campaign(f"{c.campaign_id}~{offset:+d}", int(first), int(last), c.stores,
+                                           c.products, c.listed))
             found += 1
             if found == settings.placebos_per_campaign:
                 break
-    return out
+    return [placebos for placebos in rounds if placebos]
 
 
-def _window_sums(c: _Campaign, *arrays: np.ndarray, first: int | None = None, last: int | None = None
-                 ) -> list[np.ndarray]:
-    """Each array summed over the campaign's days (or the given day range), one value per listed cell."""
+def _window_sums(c: _Campaign, *arrays: np.ndarray, first: int | None = None, last: int | None = None,
+                 valid: np.ndarray | None = None, square: bool = False) -> list[np.ndarray]:
+    """Each array summed over the campaign's days (or the given day range), one value per listed cell.
+
+    Only the `valid` days count when a (D, S, P) mask is given; `square` sums the squares instead.
+    """
     days = np.arange(c.first if first is None else first, (c.last if last is None else last) + 1)
     block = np.ix_(days, c.stores, c.products)
-    return [np.nansum(a[block], axis=0)[c.listed] for a in arrays]
+    kept = valid[block] if valid is not None else True
+    return [np.nansum(np.where(kept, a[block].astype(np.float64) ** (2 if square else 1), 0.0), axis=0)[c.listed]
+            for a in arrays]
 
 
 def _cell_keys(c: _Campaign, panel: DailyPanel) -> tuple[np.ndarray, np.ndarray]:
@@ -280,7 +317,7 @@ def _sales_noise(units: np.ndarray, base: np.ndarray, base_squares: np.ndarray, 
     return 1 / np.maximum(units, 1.0) + alpha * base_squares / np.maximum(base, 1e-9) ** 2
 
 
-def _calibrate(placebos: list[_Campaign], panel: DailyPanel, expected: np.ndarray, overdispersion: np.ndarray,
+def _calibrate(rounds: list[tuple[list[_Campaign], np.ndarray]], panel: DailyPanel, overdispersion: np.ndarray,
                settings: LiftSettings) -> dict[str, float]:
     """The baseline's own error variance, and the interval multiplier, for cells and for whole campaigns.
 
@@ -290,8 +327,10 @@ def _calibrate(placebos: list[_Campaign], panel: DailyPanel, expected: np.ndarra
     style), so a wrong guess of the noise's shape widens the interval instead of breaking its coverage.
     """
     cells, campaigns = [], []
-    for c in placebos:
-        units, base, squares = _window_sums(c, panel.units, expected, expected**2)
+    valid = panel.clean & panel.open_days[:, :, None]
+    for c, expected in ((c, expected) for placebos, expected in rounds for c in placebos):
+        units, base = _window_sums(c, panel.units, expected, valid=valid)
+        squares = _window_sums(c, expected, valid=valid, square=True)[0]
         products = c.products[np.nonzero(c.listed)[1]]
         alpha = overdispersion[products]
         ok = base >= settings.min_baseline_units
@@ -335,20 +374,22 @@ def _measure(campaigns: pd.DataFrame, cells: pd.DataFrame, panel: DailyPanel, re
     promoted, disturbed = _exclusions(placed, panel, settings.post_days)
     ok_ids = set(campaigns.loc[campaigns["status"] == "ok", "campaign_id"])
     measured = [c for c in placed if c.campaign_id in ok_ids]
-    placebos = _placebos(measured, disturbed | ~panel.clean | ~panel.open_days[:, :, None], panel, settings)
-    _, placebo_mask = _exclusions(placebos, panel, settings.post_days)
     kinds = day_kinds(panel.days)
     fit_panel = replace(panel, clean=panel.clean & ~disturbed)
     expected, overdispersion = fit_baseline(fit_panel, kinds, settings.baseline)
-    # the placebos get a fit of their own, so hiding them costs the real campaigns no data
-    placebo_expected, _ = fit_baseline(replace(fit_panel, clean=fit_panel.clean & ~placebo_mask), kinds,
-                                       settings.baseline)
-    calibration = _calibrate(placebos, panel, placebo_expected, overdispersion, settings)
+    rounds = []
+    for placebos in _placebos(measured, disturbed, panel, settings):
+        _, hidden = _exclusions(placebos, panel, settings.post_days)
+        rounds.append((placebos, fit_baseline(replace(fit_panel, clean=fit_panel.clean & ~hidden), kinds,
+                                              settings.baseline)[0]))
+    calibration = _calibrate(rounds, panel, overdispersion, settings)
+    del rounds
+    learnt = fit_panel.clean & selling_life(panel.units) & panel.open_days[:, :, None]
     regular = _regular_prices(panel, price, fit_panel.clean, products)
     unit_cost = products["unit_cost"].reindex(panel.products).to_numpy(dtype=float)
     rows = []
     for c in measured:
-        cell = _campaign_cells(c, panel, expected, revenue, regular, unit_cost, overdispersion, fit_panel.clean,
+        cell = _campaign_cells(c, panel, expected, revenue, regular, unit_cost, overdispersion, learnt,
                                promoted, calibration, settings)
         total = _campaign_total(c, cell, panel, expected, promoted, regular, unit_cost, overdispersion, calibration)
         rows.append(total)
@@ -435,40 +476,50 @@ def _normal_quantile(p: float) -> float:
 
 def _regular_prices(panel: DailyPanel, price: np.ndarray, clean: np.ndarray, products: pd.DataFrame) -> np.ndarray:
     """(S, P) usual shelf price: the median price of clean days, else the catalogue price."""
-    usual = np.nanmedian(np.where(clean, price, np.nan), axis=0)
+    with warnings.catch_warnings():  # a product never sold clean in a store has no median: the catalogue answers
+        warnings.simplefilter("ignore", RuntimeWarning)
+        usual = np.nanmedian(np.where(clean, price, np.nan), axis=0)
     catalogue = products["unit_price"].reindex(panel.products).to_numpy(dtype=float)
     return np.where(np.isfinite(usual), usual, catalogue[None, :])
 
 
 def _campaign_cells(c: _Campaign, panel: DailyPanel, expected: np.ndarray, revenue: np.ndarray,
-                    regular: np.ndarray, unit_cost: np.ndarray, overdispersion: np.ndarray, clean: np.ndarray,
+                    regular: np.ndarray, unit_cost: np.ndarray, overdispersion: np.ndarray, learnt: np.ndarray,
                     promoted: np.ndarray, calibration: dict[str, float],
                     settings: LiftSettings) -> pd.DataFrame:
-    actual, base, squares, sold_revenue = _window_sums(c, panel.units, expected, expected**2, revenue)
+    """One row per listed (store, product): units, lift, money and the dip after, with intervals.
+
+    `learnt` marks the days the baseline learnt from; a cell needs `min_history_days` of them in the
+    `2 x min_history_days` before the campaign, so a product launched with the campaign gets no lift figure.
+    Units sold on days the file gave no revenue are priced at the regular price less the announced discount.
+    The dip is NaN when the history ends before `post_days` after the campaign.
+    """
+    actual, base, known_revenue = _window_sums(c, panel.units, expected, revenue)
+    squares = _window_sums(c, expected, square=True)[0]
+    unpriced = _window_sums(c, panel.units, valid=np.isnan(revenue))[0]
     history_from = max(c.first - 2 * settings.min_history_days, 0)
-    history_days = _window_sums(c, clean.astype(float), first=history_from, last=c.first - 1)[0] \
-        if c.first > 0 else np.zeros_like(actual)
-    post_last = min(c.last + settings.post_days, len(panel.days) - 1)
-    others = ~promoted.copy()
-    quiet_units = np.where(others, panel.units, np.nan)
-    quiet_base = np.where(others, expected, np.nan)
-    dip = np.zeros_like(actual)
-    if post_last > c.last:
-        post_units, post_base = _window_sums(c, quiet_units, quiet_base, first=c.last + 1, last=post_last)
-        dip = post_base - post_units
+    history_days = (_window_sums(c, learnt, first=history_from, last=c.first - 1)[0] if c.first > 0
+                    else np.zeros_like(actual))
     s_idx, p_idx = np.nonzero(c.listed)
     price = regular[c.stores[s_idx], c.products[p_idx]]
     cost = unit_cost[c.products[p_idx]]
+    sold_revenue = known_revenue + unpriced * price * (1 - c.discount)
+    dip = np.full_like(actual, np.nan)
+    if c.last + settings.post_days < len(panel.days):
+        post_units, post_base = _window_sums(c, panel.units, expected, first=c.last + 1,
+                                             last=c.last + settings.post_days, valid=~promoted)
+        dip = post_base - post_units
     alpha = overdispersion[c.products[p_idx]]
-    usable = (base >= settings.min_baseline_units) & (history_days >= settings.min_history_days / 2)
+    usable = (base >= settings.min_baseline_units) & (history_days >= settings.min_history_days)
     ratio = np.where(usable, (actual + 0.5) / (base + 0.5), np.nan)
     variance = calibration["cell_variance"] + _sales_noise(actual, base, squares, alpha)
     spread = calibration["cell_multiplier"] * np.sqrt(variance)
     stores, product_ids = _cell_keys(c, panel)
     figures = _figures(c.campaign_id, stores, product_ids, actual, base, ratio, spread, sold_revenue, price, cost,
                        usable, dip_units=dip, dip_margin=dip * (price - cost))
-    return figures.assign(category=panel.categories[c.products[p_idx]], lift_se=np.sqrt(variance),
-                          baseline_squares=squares)
+    category = panel.categories[c.products[p_idx]].astype(object)
+    return figures.assign(category=np.where(np.char.startswith(category.astype(str), "?"), None, category),
+                          lift_se=np.sqrt(variance), baseline_squares=squares)
 
 
 def _figures(campaign_id: str, stores: np.ndarray | None, product_ids: np.ndarray | None, actual: np.ndarray,
@@ -476,26 +527,26 @@ def _figures(campaign_id: str, stores: np.ndarray | None, product_ids: np.ndarra
              cost: np.ndarray, usable: np.ndarray, *, dip_units: np.ndarray, dip_margin: np.ndarray) -> pd.DataFrame:
     """Units, lift, revenue and margin with their intervals from the actual-to-baseline ratio and its spread.
 
-    The interval is on log(actual / baseline); the incremental units of a ratio r are actual x (1 - 1 / r).
+    The interval is on log(actual / baseline). At its bound r the baseline is base x ratio / r, so the point
+    figures are exactly actual − baseline (a cell that sold nothing lost its whole baseline) and cells add up.
     """
     low, high = ratio * np.exp(-spread), ratio * np.exp(spread)
 
-    def incremental(r: np.ndarray) -> np.ndarray:
-        return actual * (1 - 1 / r)
+    def baseline_at(r: np.ndarray) -> np.ndarray:
+        return base * ratio / r
 
     def margin(r: np.ndarray) -> np.ndarray:
-        baseline = actual / r
-        return sold_revenue - actual * cost - baseline * (price - cost)
+        return sold_revenue - actual * cost - baseline_at(r) * (price - cost)
 
     blank = np.where(usable, 1.0, np.nan)
     return pd.DataFrame({
         "campaign_id": campaign_id, "store_id": stores, "product_id": product_ids,
         "baseline_units": base * blank, "actual_units": actual,
-        "incremental_units": incremental(ratio), "incremental_low": incremental(low),
-        "incremental_high": incremental(high),
+        "incremental_units": actual - baseline_at(ratio), "incremental_low": actual - baseline_at(low),
+        "incremental_high": actual - baseline_at(high),
         "lift_pct": 100 * (ratio - 1), "lift_low": 100 * (low - 1), "lift_high": 100 * (high - 1),
         "measured_lift_pct": 100 * (ratio - 1),
-        "incremental_revenue": sold_revenue - actual / ratio * price,
+        "incremental_revenue": sold_revenue - baseline_at(ratio) * price,
         "incremental_margin": margin(ratio), "incremental_margin_low": margin(low),
         "incremental_margin_high": margin(high),
         "post_promo_dip_units": dip_units * blank, "post_promo_dip_margin": dip_margin * blank,
@@ -516,7 +567,7 @@ def _campaign_total(c: _Campaign, cell: pd.DataFrame, panel: DailyPanel, expecte
     ratio = (actual.sum() + 0.5) / (base.sum() + 0.5)
     spread = calibration["campaign_multiplier"] * np.sqrt(
         calibration["campaign_variance"] + 1 / max(actual.sum(), 1.0) + (alpha * squares).sum() / base.sum() ** 2)
-    margins = cell.loc[use, "incremental_margin"].sum()
+    margins = cell.loc[use, "incremental_margin"].to_numpy().sum()  # NaN when a product has no cost: unknown
     s_idx, p_idx = np.nonzero(c.listed)
     unit_margin = (regular[c.stores[s_idx], c.products[p_idx]] - unit_cost[c.products[p_idx]])[use]
     baseline_margin = (base * unit_margin).sum()
@@ -526,20 +577,20 @@ def _campaign_total(c: _Campaign, cell: pd.DataFrame, panel: DailyPanel, expecte
         return sold_margin - baseline_margin * ratio / r
 
     low, high = ratio * np.exp(-spread), ratio * np.exp(spread)
-    total_actual = actual.sum()
+    total_actual, total_base = actual.sum(), base.sum()
     lost_units, lost_margin = _cannibalised(c, panel, expected, promoted, regular, unit_cost)
     return pd.DataFrame({
-        "campaign_id": [c.campaign_id], "baseline_units": [base.sum()], "actual_units": [total_actual],
+        "campaign_id": [c.campaign_id], "baseline_units": [total_base], "actual_units": [total_actual],
         "control_lift_pct": [_control_lift(c, panel, promoted)],
-        "incremental_units": [total_actual * (1 - 1 / ratio)], "incremental_low": [total_actual * (1 - 1 / low)],
-        "incremental_high": [total_actual * (1 - 1 / high)],
+        "incremental_units": [total_actual - total_base], "incremental_low": [total_actual - total_base * ratio / low],
+        "incremental_high": [total_actual - total_base * ratio / high],
         "lift_pct": [100 * (ratio - 1)], "lift_low": [100 * (low - 1)], "lift_high": [100 * (high - 1)],
         "measured_lift_pct": [100 * (ratio - 1)],
-        "incremental_revenue": [cell.loc[use, "incremental_revenue"].sum()],
+        "incremental_revenue": [cell.loc[use, "incremental_revenue"].to_numpy().sum()],
         "incremental_margin": [margin(ratio)], "incremental_margin_low": [margin(low)],
         "incremental_margin_high": [margin(high)],
-        "post_promo_dip_units": [cell.loc[use, "post_promo_dip_units"].sum()],
-        "post_promo_dip_margin": [cell.loc[use, "post_promo_dip_margin"].sum()],
+        "post_promo_dip_units": [cell.loc[use, "post_promo_dip_units"].to_numpy().sum()],
+        "post_promo_dip_margin": [cell.loc[use, "post_promo_dip_margin"].to_numpy().sum()],
         "cannibalised_units": [lost_units], "cannibalised_margin": [lost_margin], "usable": [True],
     })
 
@@ -590,7 +641,7 @@ def _cannibalised(c: _Campaign, panel: DailyPanel, expected: np.ndarray, promote
     base = np.where(promoted[block], 0.0, expected[block])
     short = (base - np.where(promoted[block], 0.0, panel.units[block]) - drift * base).sum(0)
     margin = regular[np.ix_(c.stores, others)] - unit_cost[others][None, :]
-    return float(short.sum()), float(np.nansum(short * margin))
+    return float(short.sum()), float((short * margin).sum())
 
 
 RESULT_COLUMNS = [
@@ -609,6 +660,7 @@ def _result(campaigns: pd.DataFrame, table: pd.DataFrame, calibration: dict[str,
     info = campaigns[["campaign_id", "name", "type", "discount_pct", "start_date", "end_date", "cost", "status",
                       "overlaps_with"]].copy()
     info["days"] = (pd.to_datetime(info["end_date"]) - pd.to_datetime(info["start_date"])).dt.days + 1
+    info.loc[info["days"] < 1, "days"] = np.nan
     figures = [c for c in RESULT_COLUMNS if c not in info.columns and c != "level"]
     table = table.reindex(columns=["campaign_id", *figures, "usable"]).astype({"campaign_id": str, "store_id": object})
     is_total = table["store_id"].isna()
