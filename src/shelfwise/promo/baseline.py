@@ -146,7 +146,7 @@ def fit_baseline(panel: DailyPanel, kinds: np.ndarray, settings: BaselineSetting
     Closed store-days expect nothing. Cells outside a product's selling life in a store (before its first
     sale or after its last) expect nothing either, so a launch is not read as a collapse.
     """
-    expected = np.zeros(panel.units.shape)
+    expected = np.zeros(panel.units.shape, dtype=np.float32)
     overdispersion = np.zeros(len(panel.products))
     for category in np.unique(panel.categories):
         cols = np.flatnonzero(panel.categories == category)
@@ -162,14 +162,15 @@ def _fit_category(units: np.ndarray, clean: np.ndarray, open_days: np.ndarray, k
     n_days, n_stores, n_products = units.shape
     weekday = days.dayofweek.to_numpy()
     selling = selling_life(units)
-    weight = (clean & selling & open_days[:, :, None]).astype(float)
-    observed = weight * units
+    weight = (clean & selling & open_days[:, :, None]).astype(np.float32)  # float32: the panel is the memory
+    observed = weight * units.astype(np.float32)
     kind_codes, kind_index = np.unique(kinds, return_inverse=True)
     ordinary = np.flatnonzero(kind_codes == "")
-    level = np.ones((n_stores, n_products))
-    by_weekday, by_kind = np.ones(7), np.ones(len(kind_codes))
-    product_kind = np.ones((len(kind_codes), n_products))
-    season, trend = np.ones((n_days, n_products)), np.ones((n_days, n_stores))
+    level = np.ones((n_stores, n_products), dtype=np.float32)
+    by_weekday, by_kind = np.ones(7, dtype=np.float32), np.ones(len(kind_codes), dtype=np.float32)
+    product_kind = np.ones((len(kind_codes), n_products), dtype=np.float32)
+    season = np.ones((n_days, n_products), dtype=np.float32)
+    trend = np.ones((n_days, n_stores), dtype=np.float32)
 
     def fitted(with_season: bool = True, with_product_kind: bool = True) -> np.ndarray:
         day = (by_weekday[weekday] * by_kind[kind_index])[:, None] * (
@@ -187,12 +188,14 @@ def _fit_category(units: np.ndarray, clean: np.ndarray, open_days: np.ndarray, k
         by_kind *= step
         product_kind = _shrunk_product_kinds(
             _by_kind(observed.sum(1), kind_index, len(kind_codes)),
-            _by_kind((weight * fitted(with_product_kind=False)).sum(1), kind_index, len(kind_codes)), ordinary)
-        season = _season_by_cross_validation(observed.sum(1), (weight * fitted(False)).sum(1), settings)
+            _by_kind((weight * fitted(with_product_kind=False)).sum(1), kind_index, len(kind_codes)),
+            ordinary).astype(np.float32)
+        season = _season_by_cross_validation(observed.sum(1), (weight * fitted(False)).sum(1),
+                                             settings).astype(np.float32)
         trend *= _smoothed_ratio(observed.sum(2), (weight * fitted()).sum(2), settings.trend_halfwidth_days)
     expected = fitted() * selling * open_days[:, :, None]
-    excess = (weight * ((units - expected) ** 2 - expected)).sum((0, 1))
-    scale = (weight * expected**2).sum((0, 1))
+    excess = (weight * ((units - expected) ** 2 - expected)).sum((0, 1), dtype=np.float64)
+    scale = (weight * expected**2).sum((0, 1), dtype=np.float64)
     pooled = max(excess.sum(), 0.0) / max(scale.sum(), 1e-9)
     overdispersion = np.where(weight.sum((0, 1)) > 60, excess / np.maximum(scale, 1e-9), pooled)
     return expected, np.clip(overdispersion, 0.0, 5.0)

@@ -101,14 +101,16 @@ NO_CATALOGUE_SQL = ("SELECT NULL::VARCHAR AS product_id, NULL::VARCHAR AS catego
                     "NULL::DOUBLE AS unit_cost WHERE false")
 
 DAILY_SQL = """
-SELECT s.date, s.store_id, s.product_id, greatest(sum(s.units), 0) AS units,
-       sum(coalesce(s.revenue, s.units * s.price)) AS revenue,
+SELECT CAST(date_diff('day', $first, s.date) AS INTEGER) AS day, st.position AS store, p.position AS product,
+       CAST(greatest(sum(s.units), 0) AS FLOAT) AS units,
+       CAST(sum(coalesce(s.revenue, s.units * s.price)) AS FLOAT) AS revenue,
        bool_or(coalesce(s.on_promo, false)) AS on_promo,
-       median(coalesce(s.price, s.revenue / nullif(s.units, 0))) AS price
-FROM sales s JOIN panel_products p USING (product_id)
+       CAST(median(coalesce(s.price, s.revenue / nullif(s.units, 0))) AS FLOAT) AS price
+FROM sales s JOIN panel_products p USING (product_id) JOIN panel_stores st USING (store_id)
 WHERE s.date BETWEEN $first AND $last
 GROUP BY ALL
 """
+"""One row per sold (day, store, product) as integer positions on the panel: strings stay in DuckDB."""
 
 
 def measure_campaigns(con: duckdb.DuckDBPyConnection, settings: LiftSettings = LiftSettings()) -> LiftResult:
@@ -163,27 +165,28 @@ def _panel(con: duckdb.DuckDBPyConnection, cells: pd.DataFrame, catalogue: pd.Da
     finally:
         con.unregister("catalogue")
     first, last = con.execute("SELECT min(date), max(date) FROM sales").fetchall()[0]
-    con.register("panel_products", products[["product_id"]])
+    product_ids = products["product_id"].to_numpy()
+    con.register("panel_products", products[["product_id"]].assign(position=np.arange(len(products))))
     try:
+        stores = np.array([r[0] for r in con.execute(
+            "SELECT DISTINCT store_id FROM sales JOIN panel_products USING (product_id) "
+            "WHERE store_id IS NOT NULL ORDER BY store_id").fetchall()], dtype=object)
+        con.register("panel_stores", pd.DataFrame({"store_id": stores, "position": np.arange(len(stores))}))
         daily = con.execute(DAILY_SQL, {"first": first, "last": last}).df()
     finally:
         con.unregister("panel_products")
+        con.unregister("panel_stores")
     days = pd.date_range(first, last, freq="D")
-    stores = np.sort(daily["store_id"].unique())
-    product_ids = products["product_id"].to_numpy()
     shape = (len(days), len(stores), len(product_ids))
-    index = (
-        (daily["date"].to_numpy(dtype="datetime64[D]") - np.datetime64(first, "D")).astype(np.int64),
-        np.searchsorted(stores, daily["store_id"].to_numpy()),
-        np.searchsorted(product_ids, daily["product_id"].to_numpy()),
-    )
+    index = (daily["day"].to_numpy(), daily["store"].to_numpy(), daily["product"].to_numpy())
     units, revenue = np.zeros(shape, dtype=np.float32), np.zeros(shape, dtype=np.float32)
     units[index] = daily["units"].to_numpy()
-    revenue[index] = daily["revenue"].to_numpy(dtype=float)
+    revenue[index] = daily["revenue"].to_numpy(dtype=np.float32)
     on_promo = np.zeros(shape, dtype=bool)
     on_promo[index] = daily["on_promo"].to_numpy()
     price = np.full(shape, np.nan, dtype=np.float32)
-    price[index] = daily["price"].to_numpy(dtype=float)
+    price[index] = daily["price"].to_numpy(dtype=np.float32)
+    del daily
     trading = con.execute("SELECT date, store_id FROM sales WHERE date BETWEEN $first AND $last GROUP BY ALL "
                           "HAVING sum(units) FILTER (WHERE units > 0) > 0", {"first": first, "last": last}).df()
     trading = trading[np.isin(trading["store_id"], stores)]
@@ -317,22 +320,15 @@ def _sales_noise(units: np.ndarray, base: np.ndarray, base_squares: np.ndarray, 
     return 1 / np.maximum(units, 1.0) + alpha * base_squares / np.maximum(base, 1e-9) ** 2
 
 
-def _calibrate(rounds: list[tuple[list[_Campaign], np.ndarray]], panel: DailyPanel, overdispersion: np.ndarray,
-               settings: LiftSettings) -> dict[str, float]:
-    """The baseline's own error variance, and the interval multiplier, for cells and for whole campaigns.
-
-    A placebo's log miss is the baseline's error plus the sales' own noise (`_sales_noise`); the noise part is
-    known, so the baseline's variance is what makes the typical miss typical (`_typical_variance`). Misses
-    standardised by the resulting spread then give the multiplier directly (their `level` quantile, conformal
-    style), so a wrong guess of the noise's shape widens the interval instead of breaking its coverage.
-    """
+def _placebo_misses(placebos: list[_Campaign], panel: DailyPanel, expected: np.ndarray,
+                    overdispersion: np.ndarray, settings: LiftSettings) -> tuple[list[np.ndarray], list[list[float]]]:
+    """Each placebo cell's and placebo campaign's log miss and its sales noise, on the fit that hid them."""
     cells, campaigns = [], []
     valid = panel.clean & panel.open_days[:, :, None]
-    for c, expected in ((c, expected) for placebos, expected in rounds for c in placebos):
+    for c in placebos:
         units, base = _window_sums(c, panel.units, expected, valid=valid)
         squares = _window_sums(c, expected, valid=valid, square=True)[0]
-        products = c.products[np.nonzero(c.listed)[1]]
-        alpha = overdispersion[products]
+        alpha = overdispersion[c.products[np.nonzero(c.listed)[1]]]
         ok = base >= settings.min_baseline_units
         if ok.any():
             cells.append(np.c_[np.log((units[ok] + 0.5) / (base[ok] + 0.5)),
@@ -340,6 +336,17 @@ def _calibrate(rounds: list[tuple[list[_Campaign], np.ndarray]], panel: DailyPan
             total = base[ok].sum()
             campaigns.append([np.log((units[ok].sum() + 0.5) / (total + 0.5)),
                               1 / total + (alpha[ok] * squares[ok]).sum() / total**2])
+    return cells, campaigns
+
+
+def _calibrate(cells: list[np.ndarray], campaigns: list[list[float]], settings: LiftSettings) -> dict[str, float]:
+    """The baseline's own error variance, and the interval multiplier, for cells and for whole campaigns.
+
+    A placebo's log miss is the baseline's error plus the sales' own noise (`_sales_noise`); the noise part is
+    known, so the baseline's variance is what makes the typical miss typical (`_typical_variance`). Misses
+    standardised by the resulting spread then give the multiplier directly (their `level` quantile, conformal
+    style), so a wrong guess of the noise's shape widens the interval instead of breaking its coverage.
+    """
     figures = {"placebo_cells": int(sum(len(c) for c in cells)), "placebo_campaigns": len(campaigns)}
     for name, rows in (("cell", np.vstack(cells) if cells else np.empty((0, 2))), ("campaign", np.array(campaigns))):
         if len(rows) < 10:
@@ -377,13 +384,14 @@ def _measure(campaigns: pd.DataFrame, cells: pd.DataFrame, panel: DailyPanel, re
     kinds = day_kinds(panel.days)
     fit_panel = replace(panel, clean=panel.clean & ~disturbed)
     expected, overdispersion = fit_baseline(fit_panel, kinds, settings.baseline)
-    rounds = []
+    cell_misses, campaign_misses = [], []
     for placebos in _placebos(measured, disturbed, panel, settings):
         _, hidden = _exclusions(placebos, panel, settings.post_days)
-        rounds.append((placebos, fit_baseline(replace(fit_panel, clean=fit_panel.clean & ~hidden), kinds,
-                                              settings.baseline)[0]))
-    calibration = _calibrate(rounds, panel, overdispersion, settings)
-    del rounds
+        hid = fit_baseline(replace(fit_panel, clean=fit_panel.clean & ~hidden), kinds, settings.baseline)[0]
+        cells_round, campaigns_round = _placebo_misses(placebos, panel, hid, overdispersion, settings)
+        cell_misses += cells_round
+        campaign_misses += campaigns_round
+    calibration = _calibrate(cell_misses, campaign_misses, settings)
     learnt = fit_panel.clean & selling_life(panel.units) & panel.open_days[:, :, None]
     regular = _regular_prices(panel, price, fit_panel.clean, products)
     unit_cost = products["unit_cost"].reindex(panel.products).to_numpy(dtype=float)
