@@ -41,7 +41,7 @@ def print_promo(run: PromoRun, lang: str, output_format: str = "table") -> None:
     totals = table[table["level"] == "campaign"]
     measured = totals[totals["status"] == "ok"].sort_values("start_date")
     console.print(say("promo.done", lang, run=run.run_id, measured=len(measured), skipped=len(totals) - len(measured),
-                      level=90))
+                      level=number(100 * run.result.level, lang)))
     _print_frame(_readable(measured, lang) if output_format == "table" else measured, output_format)
     for status, n in sorted(run.result.counts.items()):
         if status != "ok":

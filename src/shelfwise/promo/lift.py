@@ -60,6 +60,7 @@ class LiftResult:
     table: pd.DataFrame
     counts: dict[str, int]
     calibration: dict[str, float]
+    level: float = 0.9
 
 
 CAMPAIGNS_SQL = """
@@ -131,7 +132,22 @@ def measure_campaigns(con: duckdb.DuckDBPyConnection, settings: LiftSettings = L
         return _result(campaigns, pd.DataFrame(), {})
     catalogue = con.execute(CATALOGUE_SQL if has_table(con, "products") else NO_CATALOGUE_SQL).df()
     panel, revenue, price = _panel(con, cells, catalogue)
-    return _measure(campaigns, cells, panel, revenue, price, catalogue.set_index("product_id"), settings)
+    state = _main_state(con, panel.stores)
+    return _measure(campaigns, cells, panel, revenue, price, catalogue.set_index("product_id"), state, settings)
+
+
+def _main_state(con: duckdb.DuckDBPyConnection, stores: np.ndarray) -> str | None:
+    """The state (UF) most of the panel's stores are in, whose holidays the kinds of day follow; None if unknown.
+
+    Kinds of day are one calendar for the chain: a chain spread over several states gets its main state's
+    holidays (the national ones hold everywhere).
+    """
+    if not has_table(con, "stores", "state"):
+        return None
+    found = con.execute("SELECT upper(trim(state)) AS uf, count(*) AS n FROM stores WHERE store_id IN "
+                        "(SELECT unnest($ids::VARCHAR[])) AND state IS NOT NULL GROUP BY ALL ORDER BY n DESC, uf "
+                        "LIMIT 1", {"ids": stores.tolist()}).fetchall()
+    return found[0][0] if found else None
 
 
 def _overlaps(campaigns: pd.DataFrame, cells: pd.DataFrame) -> list[str | None]:
@@ -376,12 +392,12 @@ def _group_centres(observed: pd.Series, own: pd.Series, group: pd.Series) -> tup
 
 
 def _measure(campaigns: pd.DataFrame, cells: pd.DataFrame, panel: DailyPanel, revenue: np.ndarray,
-             price: np.ndarray, products: pd.DataFrame, settings: LiftSettings) -> LiftResult:
+             price: np.ndarray, products: pd.DataFrame, state: str | None, settings: LiftSettings) -> LiftResult:
     placed = _placed(campaigns, cells, panel)
     promoted, disturbed = _exclusions(placed, panel, settings.post_days)
     ok_ids = set(campaigns.loc[campaigns["status"] == "ok", "campaign_id"])
     measured = [c for c in placed if c.campaign_id in ok_ids]
-    kinds = day_kinds(panel.days)
+    kinds = day_kinds(panel.days, state)
     fit_panel = replace(panel, clean=panel.clean & ~disturbed)
     expected, overdispersion = fit_baseline(fit_panel, kinds, settings.baseline)
     cell_misses, campaign_misses = [], []
@@ -405,7 +421,7 @@ def _measure(campaigns: pd.DataFrame, cells: pd.DataFrame, panel: DailyPanel, re
     table = pd.concat(rows, ignore_index=True)
     cells = table["store_id"].notna() & table["usable"].astype(bool)
     table.loc[cells, ["lift_pct", "lift_low", "lift_high"]] = _pooled_lifts(table.loc[cells], calibration).to_numpy()
-    return _result(campaigns, table, calibration)
+    return _result(campaigns, table, calibration, settings.level)
 
 
 def _pooled_lifts(cells: pd.DataFrame, calibration: dict[str, float]) -> pd.DataFrame:
@@ -663,7 +679,8 @@ RESULT_COLUMNS = [
 ]
 
 
-def _result(campaigns: pd.DataFrame, table: pd.DataFrame, calibration: dict[str, float]) -> LiftResult:
+def _result(campaigns: pd.DataFrame, table: pd.DataFrame, calibration: dict[str, float], level: float = 0.9
+            ) -> LiftResult:
     """`promo_lift` rows: one per campaign (every campaign, with its status), then one per measured cell."""
     info = campaigns[["campaign_id", "name", "type", "discount_pct", "start_date", "end_date", "cost", "status",
                       "overlaps_with"]].copy()
@@ -688,4 +705,5 @@ def _result(campaigns: pd.DataFrame, table: pd.DataFrame, calibration: dict[str,
     frame["start_date"] = pd.to_datetime(frame["start_date"])
     frame["end_date"] = pd.to_datetime(frame["end_date"])
     counts = totals["status"].value_counts().to_dict()
-    return LiftResult(table=frame, counts={str(k): int(v) for k, v in counts.items()}, calibration=calibration)
+    return LiftResult(table=frame, counts={str(k): int(v) for k, v in counts.items()}, calibration=calibration,
+                      level=level)
