@@ -24,8 +24,8 @@ oracle     Knows each cell's planted expected baseline: actual / expected baseli
 
 Shelfwise's cell figure is its reported `lift_pct`; where the table also has `measured_lift_pct` (the cell's own
 actual / baseline before any pooling across sibling cells), that is scored beside it as `shelfwise_unpooled`
-(no interval, not a target). The sha256 of lift.py and baseline.py as each measuring process imported them is
-recorded per seed, and a run whose seeds measured different code says so.
+(no interval, not a target). The sha256 of lift.py, baseline.py, panel.py and intervals.py as each measuring
+process imported them is recorded per seed, and a run whose seeds measured different code says so.
 
 Truth of a cell = 100 x (expected promo units / expected baseline units - 1) over the window (the planted lift,
 and where an overlapping campaign wins some days, theirs on those days). A campaign's truth, oracle and naive lift
@@ -128,10 +128,10 @@ def part_measure(args: dict[str, Any]) -> dict[str, Any]:
 
     import duckdb
 
-    from shelfwise.promo import baseline, lift
+    from shelfwise.promo import baseline, intervals, lift, panel
 
     source = {Path(m.__file__).name: hashlib.sha256(Path(m.__file__).read_bytes()).hexdigest()[:12]
-              for m in (lift, baseline)}
+              for m in (lift, baseline, panel, intervals)}
     con = duckdb.connect(args["warehouse"], read_only=True)
     load_before = os.getloadavg()[0]
     with RssSampler() as rss:

@@ -17,7 +17,6 @@ promo_app = typer.Typer(help="Measure what each promotion earned, and plan the n
                         invoke_without_command=True, no_args_is_help=False)
 
 
-
 @promo_app.callback()
 def promo(ctx: typer.Context, workspace: WorkspaceOption = None,
           output_format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table") -> None:
@@ -42,7 +41,8 @@ def print_promo(run: PromoRun, lang: str, output_format: str = "table") -> None:
     measured = totals[totals["status"] == "ok"].sort_values("start_date")
     console.print(say("promo.done", lang, run=run.run_id, measured=len(measured), skipped=len(totals) - len(measured),
                       level=number(100 * run.result.level, lang)))
-    _print_frame(_readable(measured, lang) if output_format == "table" else measured, output_format)
+    _print_frame(_readable(measured, lang, run.result.level) if output_format == "table" else measured,
+                 output_format)
     for status, n in sorted(run.result.counts.items()):
         if status != "ok":
             console.print(say("promo.counted", lang, n=n, why=say(f"promo.status.{status}", lang)))
@@ -50,7 +50,7 @@ def print_promo(run: PromoRun, lang: str, output_format: str = "table") -> None:
         console.print(say("promo.overlap", lang, campaign=row.campaign_id, others=row.overlaps_with))
 
 
-def _readable(measured: pd.DataFrame, lang: str) -> pd.DataFrame:
+def _readable(measured: pd.DataFrame, lang: str, level: float) -> pd.DataFrame:
     """A narrow view for the terminal: lift with its interval in one column, units and net ROI."""
     def signed(v: float) -> str:
         return ("+" if v >= 0 else "") + number(v, lang, 0)
@@ -61,7 +61,7 @@ def _readable(measured: pd.DataFrame, lang: str) -> pd.DataFrame:
         "campanha" if pt else "campaign": measured["name"].str.slice(0, 24),
         "início" if pt else "start": pd.to_datetime(measured["start_date"]).dt.strftime(
             "%d/%m/%y" if pt else "%Y-%m-%d"),
-        "lift % [90%]": [f"{signed(v)} [{signed(lo)}, {signed(hi)}]" for v, lo, hi in
+        f"lift % [{number(100 * level, lang)}%]": [f"{signed(v)} [{signed(lo)}, {signed(hi)}]" for v, lo, hi in
                          measured[["lift_pct", "lift_low", "lift_high"]].itertuples(index=False)],
         "un. incr." if pt else "incr. units": measured["incremental_units"].map(lambda v: number(v, lang)),
         "ROI líq." if pt else "net ROI": measured["roi_net"].map(lambda v: number(v, lang, 2) if pd.notna(v) else "–"),

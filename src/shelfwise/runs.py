@@ -53,7 +53,7 @@ def start_run(con: duckdb.DuckDBPyConnection, command: str, parameters: dict[str
     con.execute(
         "INSERT INTO runs (run_id, command, parameters, inputs, versions, status, started_at) "
         "VALUES (?, ?, ?, ?, ?, 'running', now())",
-        [run_id, command, json.dumps(parameters, default=str), json.dumps(input_fingerprint(con)),
+        [run_id, command, json.dumps(parameters, default=_plain), json.dumps(input_fingerprint(con)),
          json.dumps(library_versions())],
     )
     return run_id
@@ -67,8 +67,13 @@ def finish_run(
     con.execute(
         "UPDATE runs SET status = ?, message = ?, metrics = ?, finished_at = now() WHERE run_id = ?",
         ["failed" if error else "succeeded", str(error)[:2000] if error else None,
-         json.dumps(metrics, default=str) if metrics else None, run_id],
+         json.dumps(metrics, default=_plain) if metrics else None, run_id],
     )
+
+
+def _plain(value: object) -> object:
+    """A JSON value for what json does not know: numpy scalars as numbers and flags, anything else as text."""
+    return value.item() if hasattr(value, "item") else str(value)
 
 
 def store_rows(con: duckdb.DuckDBPyConnection, table: str, run_id: str, frame: pd.DataFrame) -> None:

@@ -18,6 +18,8 @@ import holidays
 import numpy as np
 import pandas as pd
 
+from shelfwise.retail_calendar import black_friday
+
 
 def holiday_calendar(first: date, last: date, states: list[str]) -> pd.DataFrame:
     """state, date, holiday, pre_holiday (one or two days before one) for every day and state."""
@@ -39,7 +41,7 @@ def holiday_calendar(first: date, last: date, states: list[str]) -> pd.DataFrame
 def _days(first: date, last: date) -> pd.DataFrame:
     """The calendar columns of each day (computed once per day, not per series)."""
     days = pd.DataFrame({"date": pd.date_range(first, last, freq="D")})
-    fridays = pd.to_datetime([_black_friday(y) for y in range(first.year, last.year + 1)])
+    fridays = pd.to_datetime([black_friday(y) for y in range(first.year, last.year + 1)])
     days["dayofweek"] = days["date"].dt.dayofweek
     days["month"] = days["date"].dt.month
     days["day"] = days["date"].dt.day
@@ -48,11 +50,6 @@ def _days(first: date, last: date) -> pd.DataFrame:
     until = (christmas - days["date"]).dt.days
     days["to_christmas"] = until.where(until >= 0, 31).clip(upper=31)
     return days
-
-
-def _black_friday(year: int) -> date:
-    fourth_thursday = date(year, 11, 1) + timedelta(days=(3 - date(year, 11, 1).weekday()) % 7 + 21)
-    return fourth_thursday + timedelta(days=1)
 
 
 FEATURES_SQL = """

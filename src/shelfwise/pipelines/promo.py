@@ -6,7 +6,6 @@ the run and store its rows.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -15,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from shelfwise.promo.lift import LiftResult, LiftSettings, measure_campaigns
+from shelfwise.promo.panel import CATALOGUE_SQL, NO_CATALOGUE_SQL
 from shelfwise.runs import finish_run, start_run, store_rows
 from shelfwise.warehouse.core import has_table
 from shelfwise.workspace import Workspace
@@ -88,11 +88,7 @@ selling AS (
     WHERE product_id IN (SELECT product_id FROM chosen_products)
       AND ($stores IS NULL OR list_contains($stores::VARCHAR[], store_id))
 ),
-catalogue AS (
-    SELECT product_id, any_value(category) AS category, any_value(unit_price) AS unit_price,
-           any_value(unit_cost) AS unit_cost
-    FROM products GROUP BY ALL
-),
+catalogue AS ({catalogue}),
 recent AS (
     SELECT store_id, product_id, median(price) FILTER (WHERE NOT coalesce(on_promo, false)) AS shelf_price,
            greatest(sum(units) FILTER (WHERE NOT coalesce(on_promo, false)), 0)
@@ -161,7 +157,8 @@ def plan_campaign(
         latest = con.execute("SELECT * FROM promo_lift WHERE run_id = (SELECT max(run_id) FROM promo_lift)").df()
         history, history_totals = latest[latest["level"] == "cell"], latest[latest["level"] == "campaign"]
         forecast = PLAN_FORECAST_SQL if has_table(con, "forecasts") else NO_FORECAST_SQL
-        cells = con.execute(PLAN_CELLS_SQL.replace("{forecast}", forecast),
+        catalogue = CATALOGUE_SQL if has_table(con, "products") else NO_CATALOGUE_SQL
+        cells = con.execute(PLAN_CELLS_SQL.replace("{forecast}", forecast).replace("{catalogue}", catalogue),
                             {"products": products, "stores": stores, "start": start, "days": days}).df()
     unknown = sorted(set(products) - set(cells["product_id"]))
     if cells.empty or unknown:
@@ -186,7 +183,7 @@ def plan_campaign(
                                                "start": start, "days": days, "cost": cost, "type": kind})
         store_rows(con, "promo_plans", run_id, stored)
         campaign_id = _save_plan(con, run_id, plan, cost) if save else None
-        finish_run(con, run_id, metrics={"summary": summary, "support": _jsonable(support),
+        finish_run(con, run_id, metrics={"summary": summary, "support": support,
                                          "campaign_id": campaign_id})
     return PlanRun(run_id=run_id, cells=predicted, summary=summary, support=support, campaign_id=campaign_id)
 
@@ -217,11 +214,6 @@ def _save_plan(con: duckdb.DuckDBPyConnection, run_id: str, plan: pd.DataFrame, 
                  plan["type"].iloc[0], float(plan["discount_pct"].iloc[0]), cost,
                  sorted(plan["product_id"].unique()), sorted(plan["store_id"].unique()), f"plan:{run_id}"])
     return campaign_id
-
-
-def _jsonable(values: dict[str, object]) -> dict[str, object]:
-    """The support figures as plain JSON values (numpy scalars and tuples become floats and lists)."""
-    return json.loads(json.dumps(values, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
 
 
 ABTEST_DDL = """
@@ -326,5 +318,5 @@ def run_crosssell(workspace: Workspace, *, top_n: int = 5, item: str = "auto", s
         run_id = start_run(con, "crosssell", {"top_n": top_n, "item": item, "store_basket": store_basket,
                                               "by_segment": by_segment})
         store_rows(con, "recommendations", run_id, found)
-        finish_run(con, run_id, metrics=_jsonable(dict(found.attrs)))
+        finish_run(con, run_id, metrics=dict(found.attrs))
     return CrossSellRun(run_id=run_id, recommendations=found)

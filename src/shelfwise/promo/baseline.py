@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import convolve1d
 
+from shelfwise.retail_calendar import black_friday, easter
+
 
 @dataclass(frozen=True)
 class BaselineSettings:
@@ -87,37 +89,24 @@ def day_kinds(days: pd.DatetimeIndex, state: str | None = None) -> np.ndarray:
         if name in ("Carnival", "Ash Wednesday"):
             _label(kinds, index, day, "carnival" if name == "Carnival" else "ash_wednesday")
     for year in years:
-        friday = _black_friday(year)
+        friday = black_friday(year)
         for shift in range(-3, 4):
             _label(kinds, index, friday + timedelta(days=shift), f"black_friday{shift:+d}")
         for day in range(18, 25):
             _label(kinds, index, date(year, 12, day), f"dec{day}")
         _label(kinds, index, date(year, 12, 31), "dec31")
     for year in years:
-        easter = _easter(year)
+        sunday = easter(year)
         for before in range(1, 15):
-            _season(kinds, index, easter - timedelta(days=before), f"easter-{before}" if before <= 7 else "easter-2w")
+            _label(kinds, index, sunday - timedelta(days=before), f"easter-{before}" if before <= 7 else "easter-2w",
+                   season=True)
         for label, day in (("mothers_week", _sunday(year, 5, 2)), ("valentines_week", date(year, 6, 12)),
                            ("fathers_week", _sunday(year, 8, 2)), ("childrens_week", date(year, 10, 12))):
             for before in range(7):
-                _season(kinds, index, day - timedelta(days=before), label)
+                _label(kinds, index, day - timedelta(days=before), label, season=True)
         for day in range(13, 30):
-            _season(kinds, index, date(year, 6, day), "festa_junina")
+            _label(kinds, index, date(year, 6, day), "festa_junina", season=True)
     return kinds
-
-
-def _season(kinds: np.ndarray, index: pd.Series, day: date, label: str) -> None:
-    """Label a day of a retail season unless it already is a more specific special day."""
-    position = index.get(pd.Timestamp(day))
-    if position is not None and kinds[position] == "":
-        kinds[position] = label
-
-
-def _easter(year: int) -> date:
-    """Easter Sunday: two days after the `holidays` package's Good Friday."""
-    fridays = [d for d, name in holidays.Brazil(years=year).items() if "Good Friday" in name
-               or "Sexta-feira Santa" in name]
-    return fridays[0] + timedelta(days=2)
 
 
 def _sunday(year: int, month: int, nth: int) -> date:
@@ -125,15 +114,11 @@ def _sunday(year: int, month: int, nth: int) -> date:
     return first + timedelta(days=(6 - first.weekday()) % 7 + 7 * (nth - 1))
 
 
-def _label(kinds: np.ndarray, index: pd.Series, day: date, label: str) -> None:
+def _label(kinds: np.ndarray, index: pd.Series, day: date, label: str, *, season: bool = False) -> None:
+    """Label a day inside the history; a retail `season` day keeps a more specific label it already has."""
     position = index.get(pd.Timestamp(day))
-    if position is not None:
+    if position is not None and (not season or kinds[position] == ""):
         kinds[position] = label
-
-
-def _black_friday(year: int) -> date:
-    fourth_thursday = date(year, 11, 1) + timedelta(days=(3 - date(year, 11, 1).weekday()) % 7 + 21)
-    return fourth_thursday + timedelta(days=1)
 
 
 def fit_baseline(panel: DailyPanel, kinds: np.ndarray, settings: BaselineSettings = BaselineSettings()

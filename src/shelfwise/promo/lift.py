@@ -10,7 +10,7 @@ overdispersion), scaled so that it covers 90% of the placebos (conformal); a cam
 placebo campaigns' totals, so errors its cells share -- a whole category misread on those days -- are counted
 once, not averaged away. `lift_se` is the cell's standard error of log(actual / baseline).
 
-A cell's `lift_pct` is partially pooled with its campaign's other cells of the same category (`_pooled_lifts`);
+A cell's `lift_pct` is partially pooled with its campaign's other cells of the same category (`intervals.pooled_lifts`);
 `measured_lift_pct` is its own actual ÷ baseline − 1, and its incremental units, revenue and margin stay the
 measured ones, so cells add up to their campaign.
 
@@ -32,6 +32,21 @@ import numpy as np
 import pandas as pd
 
 from shelfwise.promo.baseline import BaselineSettings, DailyPanel, day_kinds, fit_baseline, selling_life
+from shelfwise.promo.intervals import calibrate, placebo_misses, placebo_rounds, pooled_lifts, sales_noise
+from shelfwise.promo.panel import (
+    CAMPAIGNS_SQL,
+    CATALOGUE_SQL,
+    CELLS_SQL,
+    NO_CATALOGUE_SQL,
+    PlacedCampaign,
+    cell_keys,
+    daily_panel,
+    exclusions,
+    main_state,
+    overlaps,
+    place_campaigns,
+    window_sums,
+)
 from shelfwise.warehouse.core import has_table
 
 
@@ -63,57 +78,6 @@ class LiftResult:
     level: float = 0.9
 
 
-CAMPAIGNS_SQL = """
-WITH bounds AS (SELECT min(date) AS first_day, max(date) AS last_day FROM sales),
-campaign AS (
-    SELECT campaign_id, any_value(name) AS name, any_value(type) AS type, any_value(discount_pct) AS discount_pct,
-           any_value(cost) AS cost, any_value(start_date) AS start_date, any_value(end_date) AS end_date,
-           any_value(product_ids) AS product_ids, any_value(store_ids) AS store_ids, count(*) AS copies
-    FROM campaigns WHERE NOT coalesce(_placeholder, false) GROUP BY campaign_id
-)
-SELECT c.* EXCLUDE (copies), CASE
-    WHEN c.copies > 1 THEN 'duplicate_id'
-    WHEN c.start_date IS NULL OR c.end_date IS NULL THEN 'missing_dates'
-    WHEN c.start_date > c.end_date THEN 'reversed_dates'
-    WHEN c.product_ids IS NULL OR len(c.product_ids) = 0 THEN 'no_products'
-    WHEN c.start_date > b.last_day THEN 'planned'
-    WHEN c.end_date > b.last_day THEN 'in_progress'
-    WHEN c.start_date < b.first_day + to_days(CAST($min_history AS INTEGER)) THEN 'before_history'
-    ELSE 'ok' END AS status
-FROM campaign c, bounds b
-"""
-
-CELLS_SQL = """
-WITH listed AS (SELECT DISTINCT store_id, product_id FROM sales WHERE units > 0)
-SELECT c.campaign_id, l.store_id, l.product_id
-FROM measured c
-CROSS JOIN LATERAL (SELECT unnest(c.product_ids) AS product_id) p
-JOIN listed l ON l.product_id = p.product_id
- AND (c.store_ids IS NULL OR len(c.store_ids) = 0 OR list_contains(c.store_ids, l.store_id))
-ORDER BY c.campaign_id, l.store_id, l.product_id
-"""
-
-CATALOGUE_SQL = """
-SELECT product_id, any_value(category) AS category, any_value(unit_price) AS unit_price,
-       any_value(unit_cost) AS unit_cost
-FROM products GROUP BY ALL
-"""
-NO_CATALOGUE_SQL = ("SELECT NULL::VARCHAR AS product_id, NULL::VARCHAR AS category, NULL::DOUBLE AS unit_price, "
-                    "NULL::DOUBLE AS unit_cost WHERE false")
-
-DAILY_SQL = """
-SELECT CAST(date_diff('day', $first, s.date) AS INTEGER) AS day, st.position AS store, p.position AS product,
-       CAST(greatest(sum(s.units), 0) AS FLOAT) AS units,
-       CAST(sum(coalesce(s.revenue, s.units * s.price)) AS FLOAT) AS revenue,
-       bool_or(coalesce(s.on_promo, false)) AS on_promo,
-       CAST(median(coalesce(s.price, s.revenue / nullif(s.units, 0))) AS FLOAT) AS price
-FROM sales s JOIN panel_products p USING (product_id) JOIN panel_stores st USING (store_id)
-WHERE s.date BETWEEN $first AND $last
-GROUP BY ALL
-"""
-"""One row per sold (day, store, product) as integer positions on the panel: strings stay in DuckDB."""
-
-
 def measure_campaigns(con: duckdb.DuckDBPyConnection, settings: LiftSettings = LiftSettings()) -> LiftResult:
     """Measure every campaign in `campaigns` against the sales history; nothing is written."""
     campaigns = con.execute(CAMPAIGNS_SQL, {"min_history": settings.min_history_days}).df()
@@ -125,289 +89,34 @@ def measure_campaigns(con: duckdb.DuckDBPyConnection, settings: LiftSettings = L
         con.unregister("measured")
     no_sales = (campaigns["status"] == "ok") & ~campaigns["campaign_id"].isin(cells["campaign_id"])
     campaigns.loc[no_sales, "status"] = "no_sales"
-    campaigns = campaigns.assign(overlaps_with=_overlaps(campaigns, cells))
+    campaigns = campaigns.assign(overlaps_with=overlaps(campaigns, cells))
     if cells.empty:
         return _result(campaigns, pd.DataFrame(), {})
     if not campaigns.loc[campaigns["status"] == "ok", "campaign_id"].isin(cells["campaign_id"]).any():
         return _result(campaigns, pd.DataFrame(), {})
     catalogue = con.execute(CATALOGUE_SQL if has_table(con, "products") else NO_CATALOGUE_SQL).df()
-    panel, revenue, price = _panel(con, cells, catalogue)
-    state = _main_state(con, panel.stores)
+    panel, revenue, price = daily_panel(con, cells, catalogue)
+    state = main_state(con, panel.stores)
     return _measure(campaigns, cells, panel, revenue, price, catalogue.set_index("product_id"), state, settings)
-
-
-def _main_state(con: duckdb.DuckDBPyConnection, stores: np.ndarray) -> str | None:
-    """The state (UF) most of the panel's stores are in, whose holidays the kinds of day follow; None if unknown.
-
-    Kinds of day are one calendar for the chain: a chain spread over several states gets its main state's
-    holidays (the national ones hold everywhere).
-    """
-    if not has_table(con, "stores", "state"):
-        return None
-    found = con.execute("SELECT upper(trim(state)) AS uf, count(*) AS n FROM stores WHERE store_id IN "
-                        "(SELECT unnest($ids::VARCHAR[])) AND state IS NOT NULL GROUP BY ALL ORDER BY n DESC, uf "
-                        "LIMIT 1", {"ids": stores.tolist()}).fetchall()
-    return found[0][0] if found else None
-
-
-def _overlaps(campaigns: pd.DataFrame, cells: pd.DataFrame) -> list[str | None]:
-    """Ids of other campaigns sharing a (store, product) with overlapping days (their lifts are entangled)."""
-    if cells.empty:
-        return [None] * len(campaigns)
-    dated = cells.merge(campaigns[["campaign_id", "start_date", "end_date"]], on="campaign_id")
-    pairs = dated.merge(dated, on=["store_id", "product_id"], suffixes=("", "_other"))
-    pairs = pairs[(pairs["campaign_id"] != pairs["campaign_id_other"])
-                  & (pairs["start_date"] <= pairs["end_date_other"]) & (pairs["start_date_other"] <= pairs["end_date"])]
-    found = pairs.groupby("campaign_id")["campaign_id_other"].agg(lambda ids: ",".join(sorted(set(ids))))
-    return [found.get(c) for c in campaigns["campaign_id"]]
-
-
-def _panel(con: duckdb.DuckDBPyConnection, cells: pd.DataFrame, catalogue: pd.DataFrame
-           ) -> tuple[DailyPanel, np.ndarray, np.ndarray]:
-    """Daily sales of every product in the promoted products' categories (the cannibalisation candidates too).
-
-    A product without a category is a category of its own ('?' and its id): it is not anybody's substitute.
-    Revenue is NaN where the file gave neither revenue nor price. Arrays are float32: the panel is the memory.
-    """
-    con.register("catalogue", catalogue)
-    try:
-        products = con.execute("""
-            WITH promoted AS (SELECT unnest($ids::VARCHAR[]) AS product_id),
-            sold AS (SELECT DISTINCT s.product_id, coalesce(c.category, '?' || s.product_id) AS category
-                     FROM sales s LEFT JOIN catalogue c USING (product_id))
-            SELECT product_id, category FROM sold
-            WHERE category IN (SELECT category FROM sold JOIN promoted USING (product_id))
-            ORDER BY product_id""", {"ids": cells["product_id"].unique().tolist()}).df()
-    finally:
-        con.unregister("catalogue")
-    first, last = con.execute("SELECT min(date), max(date) FROM sales").fetchall()[0]
-    product_ids = products["product_id"].to_numpy()
-    con.register("panel_products", products[["product_id"]].assign(position=np.arange(len(products))))
-    try:
-        stores = np.array([r[0] for r in con.execute(
-            "SELECT DISTINCT store_id FROM sales JOIN panel_products USING (product_id) "
-            "WHERE store_id IS NOT NULL ORDER BY store_id").fetchall()], dtype=object)
-        con.register("panel_stores", pd.DataFrame({"store_id": stores, "position": np.arange(len(stores))}))
-        daily = con.execute(DAILY_SQL, {"first": first, "last": last}).df()
-    finally:
-        con.unregister("panel_products")
-        con.unregister("panel_stores")
-    days = pd.date_range(first, last, freq="D")
-    shape = (len(days), len(stores), len(product_ids))
-    index = (daily["day"].to_numpy(), daily["store"].to_numpy(), daily["product"].to_numpy())
-    units, revenue = np.zeros(shape, dtype=np.float32), np.zeros(shape, dtype=np.float32)
-    units[index] = daily["units"].to_numpy()
-    revenue[index] = daily["revenue"].to_numpy(dtype=np.float32)
-    on_promo = np.zeros(shape, dtype=bool)
-    on_promo[index] = daily["on_promo"].to_numpy()
-    price = np.full(shape, np.nan, dtype=np.float32)
-    price[index] = daily["price"].to_numpy(dtype=np.float32)
-    del daily
-    trading = con.execute("SELECT date, store_id FROM sales WHERE date BETWEEN $first AND $last GROUP BY ALL "
-                          "HAVING sum(units) FILTER (WHERE units > 0) > 0", {"first": first, "last": last}).df()
-    trading = trading[np.isin(trading["store_id"], stores)]
-    open_days = np.zeros(shape[:2], dtype=bool)
-    open_days[(trading["date"].to_numpy(dtype="datetime64[D]") - np.datetime64(first, "D")).astype(np.int64),
-              np.searchsorted(stores, trading["store_id"].to_numpy())] = True
-    clean = ~on_promo & ~_stock_outs(con, days, stores, product_ids)
-    panel = DailyPanel(days=days, stores=stores, products=product_ids, categories=products["category"].to_numpy(),
-                       units=units, clean=clean, open_days=open_days)
-    return panel, revenue, price
-
-
-def _stock_outs(con: duckdb.DuckDBPyConnection, days: pd.DatetimeIndex, stores: np.ndarray,
-                products: np.ndarray) -> np.ndarray:
-    """(D, S, P) True where the stock snapshot says nothing was on the shelf: censored demand, not low demand."""
-    out = np.zeros((len(days), len(stores), len(products)), dtype=bool)
-    if not has_table(con, "stock"):
-        return out
-    empty = con.execute("SELECT date, store_id, product_id FROM stock WHERE on_hand <= 0 AND date BETWEEN ? AND ?",
-                        [days[0].date(), days[-1].date()]).df()
-    keep = np.isin(empty["store_id"], stores) & np.isin(empty["product_id"], products)
-    empty = empty[keep]
-    out[(empty["date"].to_numpy(dtype="datetime64[D]") - days[0].to_datetime64().astype("datetime64[D]")
-         ).astype(np.int64), np.searchsorted(stores, empty["store_id"]), np.searchsorted(products, empty["product_id"])
-        ] = True
-    return out
-
-
-@dataclass(frozen=True)
-class _Campaign:
-    """A campaign placed on the panel: its day range and the indices of its stores and products."""
-
-    campaign_id: str
-    first: int
-    last: int
-    stores: np.ndarray
-    products: np.ndarray
-    listed: np.ndarray
-    """(stores, products) True where the product sells in that store (a real cell)."""
-    discount: float = 0.0
-    """The announced discount as a fraction, to price units sold where the file gave no revenue."""
-
-
-def _placed(campaigns: pd.DataFrame, cells: pd.DataFrame, panel: DailyPanel) -> list[_Campaign]:
-    start = np.datetime64(panel.days[0].date(), "D")
-    out = []
-    for campaign_id, group in cells.groupby("campaign_id"):
-        row = campaigns.loc[campaigns["campaign_id"] == campaign_id].iloc[0]
-        stores = np.unique(np.searchsorted(panel.stores, group["store_id"]))
-        products = np.unique(np.searchsorted(panel.products, group["product_id"]))
-        listed = np.zeros((len(stores), len(products)), dtype=bool)
-        listed[np.searchsorted(stores, np.searchsorted(panel.stores, group["store_id"])),
-               np.searchsorted(products, np.searchsorted(panel.products, group["product_id"]))] = True
-        first = int((np.datetime64(row["start_date"], "D") - start).astype(np.int64))
-        last = int((np.datetime64(row["end_date"], "D") - start).astype(np.int64))
-        discount = float(row["discount_pct"]) / 100 if pd.notna(row["discount_pct"]) else 0.0
-        out.append(_Campaign(str(campaign_id), max(first, 0), min(last, len(panel.days) - 1), stores, products,
-                             listed, min(max(discount, 0.0), 1.0)))
-    return out
-
-
-def _exclusions(placed: list[_Campaign], panel: DailyPanel, post_days: int) -> tuple[np.ndarray, np.ndarray]:
-    """Promoted cells, and every cell a promotion moves: its after-days, its category's other products.
-
-    The second mask includes the first; the category's other products count in the campaign's stores while it runs.
-    """
-    promoted = np.zeros(panel.units.shape, dtype=bool)
-    disturbed = np.zeros(panel.units.shape, dtype=bool)
-    for c in placed:
-        window = np.arange(c.first, c.last + 1)
-        promoted[np.ix_(window, c.stores, c.products)] = True
-        after = np.arange(c.last + 1, min(c.last + 1 + 2 * post_days, len(panel.days)))
-        disturbed[np.ix_(after, c.stores, c.products)] = True
-        same = np.flatnonzero(np.isin(panel.categories, panel.categories[c.products]))
-        disturbed[np.ix_(window, c.stores, same)] = True
-    return promoted, disturbed | promoted
-
-
-def _placebos(placed: list[_Campaign], busy: np.ndarray, panel: DailyPanel, settings: LiftSettings
-              ) -> list[list[_Campaign]]:
-    """Copies of each campaign on the same stores and products at quiet dates: a campaign whose lift is zero.
-
-    `busy` marks the cells real campaigns touch; a copy may not overlap them, nor another copy. Closed days and
-    stock-outs inside a copy are left out of its sums (`_calibrate`), not held against the whole copy. Copies
-    come in rounds -- the k-th copy of every campaign -- each fitted apart, so that hiding the copies takes no
-    more data from the model than the real campaigns do.
-    """
-    rng = np.random.default_rng(settings.seed)
-    offsets = np.array([sign * 7 * weeks for weeks in (6, 9, 12, 15, 18, 21, 26) for sign in (-1, 1)])
-    taken = busy.copy()
-    rounds: list[list[_Campaign]] = [[] for _ in range(settings.placebos_per_campaign)]
-    for c in placed:
-        found = 0
-        for offset in rng.permutation(offsets):
-            first, last = c.first + offset, c.last + offset
-            if first < settings.min_history_days or last + settings.post_days >= len(panel.days):
-                continue
-            block = np.ix_(np.arange(first, last + 1 + settings.post_days), c.stores, c.products)
-            if taken[block].any():
-                continue
-            taken[block] = True
-            rounds[found].append(_Campaign(f"{c.campaign_id}~{offset:+d}", int(first), int(last), c.stores,
-                                           c.products, c.listed))
-            found += 1
-            if found == settings.placebos_per_campaign:
-                break
-    return [placebos for placebos in rounds if placebos]
-
-
-def _window_sums(c: _Campaign, *arrays: np.ndarray, first: int | None = None, last: int | None = None,
-                 valid: np.ndarray | None = None, square: bool = False) -> list[np.ndarray]:
-    """Each array summed over the campaign's days (or the given day range), one value per listed cell.
-
-    Only the `valid` days count when a (D, S, P) mask is given; `square` sums the squares instead.
-    """
-    days = np.arange(c.first if first is None else first, (c.last if last is None else last) + 1)
-    block = np.ix_(days, c.stores, c.products)
-    kept = valid[block] if valid is not None else True
-    return [np.nansum(np.where(kept, a[block].astype(np.float64) ** (2 if square else 1), 0.0), axis=0)[c.listed]
-            for a in arrays]
-
-
-def _cell_keys(c: _Campaign, panel: DailyPanel) -> tuple[np.ndarray, np.ndarray]:
-    s, p = np.nonzero(c.listed)
-    return panel.stores[c.stores[s]], panel.products[c.products[p]]
-
-
-def _sales_noise(units: np.ndarray, base: np.ndarray, base_squares: np.ndarray, alpha: np.ndarray
-                 ) -> np.ndarray:
-    """Variance of log(units) over a window from the sales' own noise: 1 / units + alpha x sum(m²) / sum(m)²."""
-    return 1 / np.maximum(units, 1.0) + alpha * base_squares / np.maximum(base, 1e-9) ** 2
-
-
-def _placebo_misses(placebos: list[_Campaign], panel: DailyPanel, expected: np.ndarray,
-                    overdispersion: np.ndarray, settings: LiftSettings) -> tuple[list[np.ndarray], list[list[float]]]:
-    """Each placebo cell's and placebo campaign's log miss and its sales noise, on the fit that hid them."""
-    cells, campaigns = [], []
-    valid = panel.clean & panel.open_days[:, :, None]
-    for c in placebos:
-        units, base = _window_sums(c, panel.units, expected, valid=valid)
-        squares = _window_sums(c, expected, valid=valid, square=True)[0]
-        alpha = overdispersion[c.products[np.nonzero(c.listed)[1]]]
-        ok = base >= settings.min_baseline_units
-        if ok.any():
-            cells.append(np.c_[np.log((units[ok] + 0.5) / (base[ok] + 0.5)),
-                               _sales_noise(base[ok], base[ok], squares[ok], alpha[ok])])
-            total = base[ok].sum()
-            campaigns.append([np.log((units[ok].sum() + 0.5) / (total + 0.5)),
-                              1 / total + (alpha[ok] * squares[ok]).sum() / total**2])
-    return cells, campaigns
-
-
-def _calibrate(cells: list[np.ndarray], campaigns: list[list[float]], settings: LiftSettings) -> dict[str, float]:
-    """The baseline's own error variance, and the interval multiplier, for cells and for whole campaigns.
-
-    A placebo's log miss is the baseline's error plus the sales' own noise (`_sales_noise`); the noise part is
-    known, so the baseline's variance is what makes the typical miss typical (`_typical_variance`). Misses
-    standardised by the resulting spread then give the multiplier directly (their `level` quantile, conformal
-    style), so a wrong guess of the noise's shape widens the interval instead of breaking its coverage.
-    """
-    figures = {"placebo_cells": int(sum(len(c) for c in cells)), "placebo_campaigns": len(campaigns)}
-    for name, rows in (("cell", np.vstack(cells) if cells else np.empty((0, 2))), ("campaign", np.array(campaigns))):
-        if len(rows) < 10:
-            figures |= {f"{name}_variance": 0.01,
-                        f"{name}_multiplier": 2.0 * _normal_quantile(0.5 + settings.level / 2)}
-            continue
-        miss, noise = rows[:, 0], rows[:, 1]
-        variance = _typical_variance(miss, noise)
-        standardised = np.abs(miss) / np.sqrt(variance + noise)
-        rank = min(int(np.ceil((len(miss) + 1) * settings.level)), len(miss)) - 1
-        figures |= {f"{name}_variance": variance, f"{name}_multiplier": float(np.sort(standardised)[rank]),
-                    f"{name}_rmse": float(np.sqrt(np.mean(miss**2)))}
-    return figures
-
-
-def _own_variance(calibration: dict[str, float], noise: np.ndarray) -> np.ndarray:
-    """A cell's error its campaign does not share: the cell baseline error beyond the campaign's, plus noise."""
-    shared = min(calibration["campaign_variance"], calibration["cell_variance"])
-    return calibration["cell_variance"] - shared + noise
-
-
-def _group_centres(observed: pd.Series, own: pd.Series, group: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Per row: its group's precision-weighted mean, the group's total precision, and the group's size."""
-    precision = (1 / own).groupby(group).transform("sum")
-    centre = (observed / own).groupby(group).transform("sum") / precision
-    return centre, precision, observed.groupby(group).transform("size")
 
 
 def _measure(campaigns: pd.DataFrame, cells: pd.DataFrame, panel: DailyPanel, revenue: np.ndarray,
              price: np.ndarray, products: pd.DataFrame, state: str | None, settings: LiftSettings) -> LiftResult:
-    placed = _placed(campaigns, cells, panel)
-    promoted, disturbed = _exclusions(placed, panel, settings.post_days)
+    placed = place_campaigns(campaigns, cells, panel)
+    promoted, disturbed = exclusions(placed, panel, settings.post_days)
     ok_ids = set(campaigns.loc[campaigns["status"] == "ok", "campaign_id"])
     measured = [c for c in placed if c.campaign_id in ok_ids]
     kinds = day_kinds(panel.days, state)
     fit_panel = replace(panel, clean=panel.clean & ~disturbed)
     expected, overdispersion = fit_baseline(fit_panel, kinds, settings.baseline)
     cell_misses, campaign_misses = [], []
-    for placebos in _placebos(measured, disturbed, panel, settings):
-        _, hidden = _exclusions(placebos, panel, settings.post_days)
+    for placebos in placebo_rounds(measured, disturbed, panel, settings):
+        _, hidden = exclusions(placebos, panel, settings.post_days)
         hid = fit_baseline(replace(fit_panel, clean=fit_panel.clean & ~hidden), kinds, settings.baseline)[0]
-        cells_round, campaigns_round = _placebo_misses(placebos, panel, hid, overdispersion, settings)
+        cells_round, campaigns_round = placebo_misses(placebos, panel, hid, overdispersion, settings)
         cell_misses += cells_round
         campaign_misses += campaigns_round
-    calibration = _calibrate(cell_misses, campaign_misses, settings)
+    calibration = calibrate(cell_misses, campaign_misses, settings)
     learnt = fit_panel.clean & selling_life(panel.units) & panel.open_days[:, :, None]
     regular = _regular_prices(panel, price, fit_panel.clean, products)
     unit_cost = products["unit_cost"].reindex(panel.products).to_numpy(dtype=float)
@@ -420,82 +129,8 @@ def _measure(campaigns: pd.DataFrame, cells: pd.DataFrame, panel: DailyPanel, re
         rows.append(cell)
     table = pd.concat(rows, ignore_index=True)
     cells = table["store_id"].notna() & table["usable"].astype(bool)
-    table.loc[cells, ["lift_pct", "lift_low", "lift_high"]] = _pooled_lifts(table.loc[cells], calibration).to_numpy()
+    table.loc[cells, ["lift_pct", "lift_low", "lift_high"]] = pooled_lifts(table.loc[cells], calibration).to_numpy()
     return _result(campaigns, table, calibration, settings.level)
-
-
-def _pooled_lifts(cells: pd.DataFrame, calibration: dict[str, float]) -> pd.DataFrame:
-    """Each cell's lift (with its interval) partially pooled toward its campaign's lift for its category.
-
-    One store-SKU's actual ÷ baseline carries the noise of a few days' sales; its siblings in the campaign and
-    category answered the same offer. A cell's log-ratio is its group's true lift, plus its own true departure
-    (variance tau²), plus an error its group shares (the campaign's baseline error, from the placebo campaigns)
-    and one of its own (`_own_variance`). It is shrunk toward its group's mean by tau² / (tau² + own error), with
-    tau² the Paule-Mandel estimate over every campaign (empirical Bayes); the shared error stays whole in the
-    interval, and so does the uncertainty of tau² itself. `measured_lift_pct` keeps the unpooled figure.
-    """
-    observed = np.log((cells["actual_units"] + 0.5) / (cells["baseline_units"] + 0.5))
-    noise = cells["lift_se"] ** 2 - calibration["cell_variance"]
-    group = cells["campaign_id"] + "|" + cells["category"].astype(str)
-    own = pd.Series(_own_variance(calibration, noise.to_numpy()), index=cells.index)
-    tau2, freedom = _between_cell_variance(observed, own, group)
-    centre, precision, _ = _group_centres(observed, own + tau2, group)
-    weight = tau2 / (tau2 + own)
-    estimate = centre + weight * (observed - centre)
-    shared = min(calibration["campaign_variance"], calibration["cell_variance"])
-    # tau² comes from a few dozen groups: its own uncertainty moves the weight (Morris's correction)
-    weight_variance = (own / (tau2 + own) ** 2) ** 2 * 2 * (tau2 + own.mean()) ** 2 / max(freedom, 1)
-    variance = weight * own + (1 - weight) ** 2 * (1 / precision + shared) + weight_variance * (observed - centre) ** 2
-    spread = calibration["cell_multiplier"] * np.sqrt(variance)
-    return pd.DataFrame({"lift_pct": 100 * np.expm1(estimate), "lift_low": 100 * np.expm1(estimate - spread),
-                         "lift_high": 100 * np.expm1(estimate + spread)})
-
-
-def _between_cell_variance(observed: pd.Series, own: pd.Series, group: pd.Series) -> tuple[float, int]:
-    """Paule-Mandel tau², and its degrees of freedom (cells minus groups, over groups of two or more).
-
-    tau² is the spread of true cell lifts within groups that makes the weighted scatter match those degrees of
-    freedom: less biased than the plain moment estimate when cells differ in precision.
-    """
-    several = group.map(group.value_counts()) > 1
-    observed, own, group = observed[several], own[several], group[several]
-    freedom = int(several.sum() - group.nunique())
-    if freedom < 2:
-        return 1e-4, max(freedom, 0)
-
-    def scatter(tau2: float) -> float:
-        centre, _, _ = _group_centres(observed, own + tau2, group)
-        return float(((observed - centre) ** 2 / (own + tau2)).sum())
-
-    if scatter(0.0) <= freedom:
-        return 1e-4, freedom
-    low, high = 0.0, 1.0
-    for _ in range(40):
-        middle = (low + high) / 2
-        low, high = (middle, high) if scatter(middle) > freedom else (low, middle)
-    return max(high, 1e-4), freedom
-
-
-def _typical_variance(miss: np.ndarray, noise: np.ndarray) -> float:
-    """The baseline variance at which the median standardised miss is the normal's (0.674), by bisection.
-
-    A mean of squares would let a few wild placebos (a product out of its season, say) set every cell's width;
-    the median is what a typical cell carries, and the conformal multiplier takes care of the tails.
-    """
-    low, high = 0.0, max(float(np.median(miss**2)) * 4, 1e-3)
-    for _ in range(50):
-        middle = (low + high) / 2
-        if np.median(np.abs(miss) / np.sqrt(middle + noise)) > 0.6745:
-            low = middle
-        else:
-            high = middle
-    return max(high, 1e-4)
-
-
-def _normal_quantile(p: float) -> float:
-    from scipy.stats import norm
-
-    return float(norm.ppf(p))
 
 
 def _regular_prices(panel: DailyPanel, price: np.ndarray, clean: np.ndarray, products: pd.DataFrame) -> np.ndarray:
@@ -507,7 +142,7 @@ def _regular_prices(panel: DailyPanel, price: np.ndarray, clean: np.ndarray, pro
     return np.where(np.isfinite(usual), usual, catalogue[None, :])
 
 
-def _campaign_cells(c: _Campaign, panel: DailyPanel, expected: np.ndarray, revenue: np.ndarray,
+def _campaign_cells(c: PlacedCampaign, panel: DailyPanel, expected: np.ndarray, revenue: np.ndarray,
                     regular: np.ndarray, unit_cost: np.ndarray, overdispersion: np.ndarray, learnt: np.ndarray,
                     promoted: np.ndarray, calibration: dict[str, float],
                     settings: LiftSettings) -> pd.DataFrame:
@@ -518,11 +153,11 @@ def _campaign_cells(c: _Campaign, panel: DailyPanel, expected: np.ndarray, reven
     Units sold on days the file gave no revenue are priced at the regular price less the announced discount.
     The dip is NaN when the history ends before `post_days` after the campaign.
     """
-    actual, base, known_revenue = _window_sums(c, panel.units, expected, revenue)
-    squares = _window_sums(c, expected, square=True)[0]
-    unpriced = _window_sums(c, panel.units, valid=np.isnan(revenue))[0]
+    actual, base, known_revenue = window_sums(c, panel.units, expected, revenue)
+    squares = window_sums(c, expected, square=True)[0]
+    unpriced = window_sums(c, panel.units, valid=np.isnan(revenue))[0]
     history_from = max(c.first - 2 * settings.min_history_days, 0)
-    history_days = (_window_sums(c, learnt, first=history_from, last=c.first - 1)[0] if c.first > 0
+    history_days = (window_sums(c, learnt, first=history_from, last=c.first - 1)[0] if c.first > 0
                     else np.zeros_like(actual))
     s_idx, p_idx = np.nonzero(c.listed)
     price = regular[c.stores[s_idx], c.products[p_idx]]
@@ -530,15 +165,15 @@ def _campaign_cells(c: _Campaign, panel: DailyPanel, expected: np.ndarray, reven
     sold_revenue = known_revenue + unpriced * price * (1 - c.discount)
     dip = np.full_like(actual, np.nan)
     if c.last + settings.post_days < len(panel.days):
-        post_units, post_base = _window_sums(c, panel.units, expected, first=c.last + 1,
+        post_units, post_base = window_sums(c, panel.units, expected, first=c.last + 1,
                                              last=c.last + settings.post_days, valid=~promoted)
         dip = post_base - post_units
     alpha = overdispersion[c.products[p_idx]]
     usable = (base >= settings.min_baseline_units) & (history_days >= settings.min_history_days)
     ratio = np.where(usable, (actual + 0.5) / (base + 0.5), np.nan)
-    variance = calibration["cell_variance"] + _sales_noise(actual, base, squares, alpha)
+    variance = calibration["cell_variance"] + sales_noise(actual, base, squares, alpha)
     spread = calibration["cell_multiplier"] * np.sqrt(variance)
-    stores, product_ids = _cell_keys(c, panel)
+    stores, product_ids = cell_keys(c, panel)
     figures = _figures(c.campaign_id, stores, product_ids, actual, base, ratio, spread, sold_revenue, price, cost,
                        usable, dip_units=dip, dip_margin=dip * (price - cost))
     category = panel.categories[c.products[p_idx]].astype(object)
@@ -578,7 +213,7 @@ def _figures(campaign_id: str, stores: np.ndarray | None, product_ids: np.ndarra
     })
 
 
-def _campaign_total(c: _Campaign, cell: pd.DataFrame, panel: DailyPanel, expected: np.ndarray,
+def _campaign_total(c: PlacedCampaign, cell: pd.DataFrame, panel: DailyPanel, expected: np.ndarray,
                     promoted: np.ndarray, regular: np.ndarray, unit_cost: np.ndarray, overdispersion: np.ndarray,
                     calibration: dict[str, float]) -> pd.DataFrame:
     """The campaign's row: its usable cells summed, and what it took from the rest of the category."""
@@ -619,7 +254,7 @@ def _campaign_total(c: _Campaign, cell: pd.DataFrame, panel: DailyPanel, expecte
     })
 
 
-def _control_lift(c: _Campaign, panel: DailyPanel, promoted: np.ndarray, pre_days: int = 28) -> float:
+def _control_lift(c: PlacedCampaign, panel: DailyPanel, promoted: np.ndarray, pre_days: int = 28) -> float:
     """The campaign's lift by the textbook check: its stores against the others, before against during.
 
     (treated units during ÷ before) ÷ (control units during ÷ before) − 1, on the campaign's products, over the
@@ -642,7 +277,7 @@ def _control_lift(c: _Campaign, panel: DailyPanel, promoted: np.ndarray, pre_day
     return 100 * (treated / control - 1) if control > 0 else float("nan")
 
 
-def _cannibalised(c: _Campaign, panel: DailyPanel, expected: np.ndarray, promoted: np.ndarray,
+def _cannibalised(c: PlacedCampaign, panel: DailyPanel, expected: np.ndarray, promoted: np.ndarray,
                   regular: np.ndarray, unit_cost: np.ndarray) -> tuple[float, float]:
     """Units (and margin) the category's unpromoted products lost in the campaign's stores while it ran.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from shelfwise.promo.planning.errors import PlanError
+from shelfwise.retail_calendar import black_friday
 
 TYPES = ("discount", "display", "coupon", "bundle", "partnership")
 """Promotion types of the measured history; a missing type is a level of its own, 'unknown'."""
@@ -69,12 +70,6 @@ def _design(frame: pd.DataFrame, spec: _Spec) -> np.ndarray:
         np.ones(len(frame)), (np.where(missing, 0.0, discount) - spec.discount[0]) / spec.discount[1], missing,
         (np.log(days) - spec.log_days[0]) / spec.log_days[1], black_friday, christmas, np.sin(angle),
         np.cos(angle), types, categories.reshape(len(frame), len(spec.categories))]).astype(float)
-
-
-def black_friday(year: int) -> date:
-    """The day after the fourth Thursday of November (as `shelfwise.demo.seasons`, without importing the demo)."""
-    first = date(year, 11, 1)
-    return first + timedelta(days=(3 - first.weekday()) % 7 + 22)
 
 
 @lru_cache(maxsize=256)
