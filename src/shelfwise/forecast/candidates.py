@@ -227,7 +227,7 @@ def _empty_cv() -> pd.DataFrame:
 def _mlforecast(n_jobs: int) -> Any:
     from lightgbm import LGBMRegressor
     from mlforecast import MLForecast
-    from mlforecast.lag_transforms import ExponentiallyWeightedMean, RollingMean, SeasonalRollingMean
+    from mlforecast.lag_transforms import Combine, ExponentiallyWeightedMean, Offset, RollingMean, SeasonalRollingMean
 
     regressor = LGBMRegressor(
         objective="tweedie", n_estimators=150, learning_rate=0.1, num_leaves=63, min_child_samples=50,
@@ -235,9 +235,22 @@ def _mlforecast(n_jobs: int) -> Any:
         force_row_wise=True, verbosity=-1)
     return MLForecast(
         models={GLOBAL_MODEL: regressor}, freq="D", lags=[7, 14, 21, 28, 364],
-        lag_transforms={7: [RollingMean(7), RollingMean(28), ExponentiallyWeightedMean(0.3)],
-                        28: [RollingMean(28), SeasonalRollingMean(season_length=SEASON, window_size=4)]},
+        lag_transforms={
+            # the recent level, and slow ones as steady as ETS's (a 28-day mean of counts is too noisy a level)
+            7: [RollingMean(7), RollingMean(28), ExponentiallyWeightedMean(0.3), ExponentiallyWeightedMean(0.05),
+                ExponentiallyWeightedMean(0.02)],
+            28: [RollingMean(28), RollingMean(182), SeasonalRollingMean(season_length=SEASON, window_size=4),
+                 SeasonalRollingMean(season_length=SEASON, window_size=12)],
+            # a year ago: the level around the target day, and how it moved from the weeks the recent level is read
+            # in (the summer ramp of drinks, the December run-up), as a ratio the trees can use at any level
+            350: [RollingMean(28), Combine(RollingMean(28), Offset(RollingMean(28), 21), year_ago_ratio)],
+            357: [RollingMean(14), Combine(RollingMean(14), Offset(RollingMean(28), 14), year_ago_ratio)]},
         date_features=["dayofyear"], num_threads=1)
+
+
+def year_ago_ratio(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+    """How a year-ago level moved, smoothed so slow movers' empty weeks give a finite ratio."""
+    return (later + 0.5) / (earlier + 0.5)
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
