@@ -8,7 +8,7 @@ import typer
 
 from shelfwise.cli import EXIT_FAILED, WorkspaceOption, _fail, _open, _print_frame, _reading, _spinner, console
 from shelfwise.forecast.automl import ForecastResult, NoSalesError
-from shelfwise.forecast.selection import WEEKDAY_MARK
+from shelfwise.forecast.selection import regime_weights
 from shelfwise.messages import say
 from shelfwise.pipelines.forecasting import (
     REPORT_LEVELS,
@@ -63,7 +63,7 @@ def print_forecast(run: ForecastRun, lang: str) -> None:
     if len(result.weights.get("regular", {})) > 1:
         console.print(say("forecast.combination", lang, **{
             regime: " + ".join(f"{w:.1f}·{m}" for m, w in weights.items())
-            for regime, weights in result.weights.items() if WEEKDAY_MARK not in regime}))
+            for regime, weights in regime_weights(result.weights).items()}))
     for key in PATHS:
         if result.counts.get(key):
             console.print(say(f"forecast.{key}", lang, n=result.counts[key]))

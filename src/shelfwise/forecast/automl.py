@@ -93,7 +93,7 @@ class ForecastResult:
         counts: how many series took each path and each exclusion reason.
         summary: pooled backtest figures of the chosen forecast and of the seasonal naive.
         weights: the combination's members and weights, per kind of day (`regular`, `promo`, `holiday`, `peak`:
-            see `features.day_regime`).
+            see `features.day_regime`) and per kind of day and weekday (`regular@5`, see `selection`).
         origin: the last sales date; the horizon starts the day after.
         quantiles: the conformal quantiles of the scaled residuals (see `intervals`).
     """

@@ -2,8 +2,9 @@
 
 The models are ranked by their pooled backtest metric (MASE or WAPE); the forecast is the combination of the best
 two, with blend weights fitted on the backtest separately for each kind of day (regular, promotion, holiday,
-peak) -- a model that knows promotions and the calendar (the global one) should carry a promotion day or Black
-Friday, while on regular days the statistical model's level is as good or better. A single model replaces the
+peak) and, where the backtest holds enough of them, for each of its weekdays -- a model that knows promotions
+and the calendar (the global one) should carry a promotion day or Black Friday, while on regular days the
+statistical model's level is as good or better. A single model replaces the
 combination for a series only when its backtest metric is lower by `selection_margin` -- three windows are too
 noisy to trust a per-series winner by less (plain per-series arg-min lost to the combination in the design
 study) -- and never on a day of promotion or calendar event it cannot see (`features.day_regime`).
@@ -101,12 +102,10 @@ def combination_weights(cv: pd.DataFrame, history: pd.DataFrame, metric: str) ->
     weights["promo"] = blend(scored[regime == "promo"]) if evidence["promo"] else weights["regular"]
     for kind in ("holiday", "peak"):
         weights[kind] = blend(scored[regime == kind]) if evidence[kind] else weights["promo"]
-    weekday = scored["ds"].dt.dayofweek.to_numpy()
-    for kind in REGIMES:
-        for day in range(7):
-            rows = (regime == kind) & (weekday == day)
-            if rows.sum() >= MIN_REGIME_DAYS:
-                weights[f"{kind}{WEEKDAY_MARK}{day}"] = blend(scored[rows])
+    cells = weekday_cells(regime, scored["ds"])
+    names, sizes = np.unique(cells, return_counts=True)
+    for cell in names[sizes >= MIN_REGIME_DAYS]:
+        weights[str(cell)] = blend(scored[cells == cell])
     used = {m for blend_weights in weights.values() for m, w in blend_weights.items() if w > 0}
     if len(used) == 1:  # the blend chose one model outright: call the forecast by that model's name
         only = used.pop()
@@ -122,13 +121,23 @@ def add_combination(frame: pd.DataFrame, weights: dict[str, dict[str, float]]) -
     frame = frame.copy()
     regime = regime_of(frame)
     frame[COMBINATION] = np.nan
-    weekday = pd.to_datetime(frame["ds"]).dt.dayofweek.to_numpy()
-    for kind in REGIMES:
-        for day in range(7):
-            rows = (regime == kind) & (weekday == day)
-            blend = weights.get(f"{kind}{WEEKDAY_MARK}{day}", weights[kind])
-            frame.loc[rows, COMBINATION] = sum(w * frame.loc[rows, m] for m, w in blend.items())
+    cells = weekday_cells(regime, frame["ds"])
+    for cell in np.unique(cells):
+        rows = cells == cell
+        blend = weights.get(str(cell), weights[str(cell).split(WEEKDAY_MARK)[0]])
+        frame.loc[rows, COMBINATION] = sum(w * frame.loc[rows, m] for m, w in blend.items())
     return frame
+
+
+def weekday_cells(regime: np.ndarray, dates: pd.Series) -> np.ndarray:
+    """Per row, its kind of day on its weekday (`regular@5`): the cells the combination is weighted in."""
+    weekday = pd.to_datetime(dates).dt.dayofweek.to_numpy().astype(str)
+    return np.char.add(np.char.add(regime.astype(str), WEEKDAY_MARK), weekday)
+
+
+def regime_weights(weights: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """The weights per kind of day alone, without their weekday cells (what a person reads)."""
+    return {kind: blend for kind, blend in weights.items() if WEEKDAY_MARK not in kind}
 
 
 def score_candidates(cv: pd.DataFrame, history: pd.DataFrame, info: pd.DataFrame) -> pd.DataFrame:
