@@ -63,6 +63,7 @@ from shelfwise.forecast.metrics import KEY, pooled
 from shelfwise.forecast.selection import (
     CHOSEN,
     add_combination,
+    backtest_scale,
     backtest_table,
     calibrated_natives,
     choose_models,
@@ -172,11 +173,11 @@ def forecast_demand(
     cv = join_candidates(cv_parts, panel[["unique_id", "ds", "y", "observed", "regime"]],
                          ("unique_id", "ds", "cutoff"))
     fc = join_candidates(fc_parts, regime, ("unique_id", "ds"))
-    history_keyed = history[["unique_id", "date", "units", "observed"]]
-    weights = combination_weights(cv, history_keyed, settings.metric)
+    scale = backtest_scale(cv, history[["unique_id", "date", "units", "observed"]])
+    weights = combination_weights(cv, scale, settings.metric)
     cv = add_combination(cv, weights)
     fc = add_combination(fc, weights)
-    scores = score_candidates(cv, history_keyed, info)
+    scores = score_candidates(cv, scale, info)
     choice = choose_models(scores, info, settings, weights)
     native = calibrated_natives(scores)
     choice["interval"] = np.where(choice["model"].isin(native), "native", "conformal")
@@ -194,7 +195,7 @@ def forecast_demand(
     forecasts["interval"] = forecasts["interval"].fillna("conformal")
     forecasts = forecasts.rename(columns={"ds": "date"}).sort_values([*KEY, "date"], ignore_index=True)
 
-    backtest = backtest_table(scores, crossfit, choice, history_keyed, info)
+    backtest = backtest_table(scores, crossfit, choice, scale, info)
     automl = backtest[backtest["model"] == CHOSEN]
     naive = backtest[backtest["model"] == "seasonal_naive"]
     summary = {f"{name}_{m}": float(v) for name, frame in ((CHOSEN, automl), ("seasonal_naive", naive))
@@ -299,13 +300,13 @@ def _closures(forecasts: pd.DataFrame, history: pd.DataFrame, info: pd.DataFrame
     """Zero the horizon days on which the store was closed on the same calendar day of every past year."""
     stores = history.merge(info[["unique_id", "store_id"]].rename(columns={"store_id": "_store"}), on="unique_id")
     days = stores.groupby(["_store", "date"], as_index=False)["closed"].all()
-    days["month_day"] = days["date"].dt.strftime("%m-%d")
+    days["month_day"] = days["date"].dt.month * 100 + days["date"].dt.day
     always = days.groupby(["_store", "month_day"], as_index=False)["closed"].all()
     always = always[always["closed"]]
     if always.empty:
         return forecasts
     frame = forecasts.merge(info[["unique_id", "store_id"]].rename(columns={"store_id": "_store"}), on="unique_id")
-    frame["month_day"] = frame["ds"].dt.strftime("%m-%d")
+    frame["month_day"] = frame["ds"].dt.month * 100 + frame["ds"].dt.day
     frame = frame.merge(always, on=["_store", "month_day"], how="left")
     closed = frame["closed"].eq(True)
     for column in ("forecast", "lower_80", "upper_80", "lower_95", "upper_95"):

@@ -36,11 +36,13 @@ def seasonal_scale(history: pd.DataFrame, cutoffs: pd.DataFrame, keys: list[str]
     return read[[*keys, "cutoff", "scale"]]
 
 
-def backtest_metrics(backtest: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+def backtest_metrics(backtest: pd.DataFrame, history: pd.DataFrame | None, keys: list[str] = KEY,
+                     scale: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (series, model, cutoff) of a long backtest frame.
 
-    `backtest` columns: store_id, product_id, model, cutoff, date, y, forecast, lower_80, upper_80, lower_95,
-    upper_95, observed.
+    `backtest` columns: the series `keys`, model, cutoff, date, y, forecast, lower_80, upper_80, lower_95,
+    upper_95, observed. `scale` is `seasonal_scale`'s frame when the caller already has it (a forecast run scores
+    the same windows three times), else it is read from `history`.
     """
     scored = backtest[backtest["observed"]].copy()
     scored["abs_error"] = (scored["y"] - scored["forecast"]).abs()
@@ -49,16 +51,17 @@ def backtest_metrics(backtest: pd.DataFrame, history: pd.DataFrame) -> pd.DataFr
     for level in (80, 95):  # a model without an interval has no coverage, not a coverage of 0
         inside = scored["y"].between(scored[f"lower_{level}"], scored[f"upper_{level}"]).astype(float)
         scored[f"in_{level}"] = inside.where(scored[f"upper_{level}"].notna())
-    grouped = scored.groupby([*KEY, "model", "cutoff"], as_index=False).agg(
+    grouped = scored.groupby([*keys, "model", "cutoff"], as_index=False).agg(
         abs_error=("abs_error", "sum"), mean_abs_error=("abs_error", "mean"), error=("error", "sum"),
         volume=("abs_y", "sum"), coverage_80=("in_80", "mean"), coverage_95=("in_95", "mean"), days=("y", "size"))
-    scale = seasonal_scale(history, grouped[[*KEY, "cutoff"]].drop_duplicates())
-    grouped = grouped.merge(scale, on=[*KEY, "cutoff"], how="left")
+    if scale is None:
+        scale = seasonal_scale(history, grouped[[*keys, "cutoff"]].drop_duplicates(), keys=keys)
+    grouped = grouped.merge(scale[[*keys, "cutoff", "scale"]], on=[*keys, "cutoff"], how="left")
     volume = grouped["volume"].where(grouped["volume"] > 0)
     grouped["wape"] = grouped["abs_error"] / volume
     grouped["mase"] = grouped["mean_abs_error"] / grouped["scale"].where(grouped["scale"] > 0)
     grouped["bias"] = grouped["error"] / volume
-    return grouped[[*KEY, "model", "cutoff", "days", "volume", "wape", "mase", "bias", "coverage_80", "coverage_95"]]
+    return grouped[[*keys, "model", "cutoff", "days", "volume", "wape", "mase", "bias", "coverage_80", "coverage_95"]]
 
 
 def pooled(metrics: pd.DataFrame, by: list[str]) -> pd.DataFrame:
