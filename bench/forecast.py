@@ -21,13 +21,16 @@ What it measures, every comparison in this run, on this machine:
     (`shelfwise.forecast.metrics.seasonal_scale`), averaged over series; bias; the 80% / 95% interval coverage.
     The noise floor is the same figures for the planted mean demand (`expected_units`), which no forecaster can
     beat on average. The same again on promotion days (`promo_role == 'promo'`), and the share of AutoETS's
-    promotion-day WAPE gap to the floor that Shelfwise closes.
+    promotion-day WAPE gap to the floor that Shelfwise closes. Then the demo's real horizon (the 28 days after the
+    last sales date, with Black Friday week and planned campaigns, which neither holdout has): Shelfwise and
+    AutoETS ZZZ against the planted demand (`truth/future_expected.parquet`), on all days, on Black Friday week
+    outside campaigns, and on campaign days.
 (b) Speed and generality: `bench/forecast_data.py` draws `--series` synthetic series (20 stores x N/20 products,
     730 days + 28 held out, weekly/yearly seasonality, trend, negative-binomial noise, ~20% slow movers,
     promotions with a lift proportional to the discount, Brazilian holidays, 25 Dec / 1 Jan closed) in the
     shapes `load_inputs` returns; the full AutoML with its backtests (`ForecastSettings()`) runs in a fresh
-    subprocess: wall time, series per second, peak memory (psutil: RSS and PSS of the process and its children,
-    sampled every 0.5 s). The holdout is scored against the draws and the planted mean, Shelfwise against
+    subprocess: wall time, series per second, peak memory (psutil: RSS of the process and its children every
+    0.5 s, PSS every 5 s). The holdout is scored against the draws and the planted mean, Shelfwise against
     SeasonalNaive on every series and against AutoETS ZZZ on a seeded sample of `--ets-sample` series (ZZZ costs
     0.3-0.5 s of CPU a series here; Shelfwise's figures on the same sample are reported beside it).
 (c) Prophet (yearly + weekly seasonality, `add_country_holidays('BR')`, one model per series, serially) on
