@@ -268,7 +268,6 @@ class MemorySampler:
         self.baseline_rss = self.process.memory_info().rss
         self.max_children = 0
         self.pss_every = pss_every
-        self.samples = 0
         self.loads: list[float] = []
         self.phase = "start"
         self.by_phase: dict[str, float] = {}
@@ -283,7 +282,7 @@ class MemorySampler:
         own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
-    def _sample(self) -> None:
+    def _sample(self, with_pss: bool) -> None:
         import psutil
 
         self.loads.append(os.getloadavg()[0])
@@ -291,8 +290,6 @@ class MemorySampler:
         processes = [self.process]
         with contextlib.suppress(psutil.Error):
             processes += self.process.children(recursive=True)
-        with_pss = self.samples % self.pss_every == 0
-        self.samples += 1
         rss = pss = 0
         for proc in processes:
             try:
@@ -310,8 +307,10 @@ class MemorySampler:
             self.by_phase[self.phase] = max(self.by_phase.get(self.phase, 0), pss / 2**20)
 
     def _run(self) -> None:
+        samples = 0
         while not self._stop.is_set():
-            self._sample()
+            self._sample(with_pss=samples % self.pss_every == 0)
+            samples += 1
             self._stop.wait(self.interval)
 
     def __enter__(self) -> MemorySampler:
@@ -321,8 +320,7 @@ class MemorySampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.samples = 0  # the last reading with PSS
-        self._sample()
+        self._sample(with_pss=True)
         self.cpu_seconds = self._cpu_seconds() - self._cpu_before
 
     def figures(self) -> dict[str, float]:
@@ -342,22 +340,29 @@ class MemorySampler:
 # --------------------------------------------------------------------------------------------------- (a) demo
 
 
+def demo_inputs(ws: Any, today: date, stores: list[str] | None) -> tuple[Any, Any, Any, dict[str, int]]:
+    """`load_inputs` of the demo as of `today`, restricted to `stores` when given."""
+    from shelfwise.forecast.automl import load_inputs
+
+    with ws.warehouse.connect(write=False) as con:
+        history, features, categories, excluded = load_inputs(con, ws.settings.forecast, today=today)
+    if stores:
+        history = history[history["store_id"].isin(stores)]
+        features = features[features["store_id"].isin(stores)]
+    return history, features, categories, excluded
+
+
 def demo_holdout(ws: Any, truth: Any, cutoff: date, stores: list[str] | None) -> dict[str, Any]:
     """Shelfwise, AutoETS ZZZ, SeasonalNaive and the noise floor on the 28 days after `cutoff`."""
     import pandas as pd
 
-    from shelfwise.forecast.automl import load_inputs
-
     settings = ws.settings.forecast
     end = cutoff + timedelta(days=HORIZON)
+    history, features, categories, excluded = demo_inputs(ws, cutoff, stores)
     with ws.warehouse.connect(write=False) as con:
-        history, features, categories, excluded = load_inputs(con, settings, today=cutoff)
         actual = con.execute("""
             SELECT store_id, product_id, date, sum(units) AS units FROM sales
             WHERE date > ? AND date <= ? GROUP BY ALL""", [cutoff, end]).df()
-    if stores:
-        history = history[history["store_id"].isin(stores)]
-        features = features[features["store_id"].isin(stores)]
     print(f"  cutoff {cutoff}: {history.groupby(KEY).ngroups} series, {len(history):,} history rows", flush=True)
     result, info = run_shelfwise(history, features, categories, settings, excluded)
     print("  statsforecast AutoETS ZZZ and SeasonalNaive ...", flush=True)
@@ -402,14 +407,9 @@ def demo_future(ws: Any, root: Path, last: date, stores: list[str] | None) -> di
     promotions passed every one of them)."""
     import pandas as pd
 
-    from shelfwise.forecast.automl import load_inputs
     from shelfwise.retail_calendar import black_friday
 
-    with ws.warehouse.connect(write=False) as con:
-        history, features, categories, excluded = load_inputs(con, ws.settings.forecast, today=last)
-    if stores:
-        history = history[history["store_id"].isin(stores)]
-        features = features[features["store_id"].isin(stores)]
+    history, features, categories, excluded = demo_inputs(ws, last, stores)
     print(f"  horizon after {last}: {history.groupby(KEY).ngroups} series", flush=True)
     result, info = run_shelfwise(history, features, categories, ws.settings.forecast, excluded)
     peers, peer_seconds = run_statsforecast(history, ["auto_ets_zzz"])
@@ -419,7 +419,7 @@ def demo_future(ws: Any, root: Path, last: date, stores: list[str] | None) -> di
     frame = frame.merge(peers, on=[*KEY, "date"], how="left")
     friday = pd.Timestamp(black_friday(last.year))
     campaign = frame["campaign_id"].notna()
-    subsets = {"all_days": frame.index == frame.index,
+    subsets = {"all_days": pd.Series(True, index=frame.index),
                "black_friday_week_without_campaign": ~campaign & (frame["date"] - friday).abs().le(
                    pd.Timedelta(days=3)),
                "campaign_days": campaign}
