@@ -429,6 +429,9 @@ def demo_future(ws: Any, root: Path, last: date, stores: list[str] | None) -> di
         part = frame[rows]
         expected = float(part["expected_units"].sum())
         figures: dict[str, Any] = {"series_days": int(rows.sum()), "expected_units": expected}
+        out[name] = figures
+        if expected <= 0:  # e.g. --quick's one store runs no campaign inside the horizon
+            continue
         for method in ("shelfwise", "auto_ets_zzz"):
             figures[method] = {"wape_vs_planted": float((part[method] - part["expected_units"]).abs().sum() / expected),
                                "forecast_over_planted": float(part[method].sum() / expected)}
@@ -436,7 +439,6 @@ def demo_future(ws: Any, root: Path, last: date, stores: list[str] | None) -> di
             baseline = float(part["baseline_units"].sum())
             figures["planted_lift"] = expected / baseline
             figures["shelfwise_lift"] = float(part["shelfwise"].sum()) / baseline
-        out[name] = figures
     return out
 
 
@@ -725,6 +727,8 @@ def targets(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     future = report.get("demo_future_horizon")
     if future and "all_days" in future:
         for name in ("all_days", "black_friday_week_without_campaign", "campaign_days"):
+            if "shelfwise" not in future[name]:
+                continue
             ours, peer = (future[name][m]["wape_vs_planted"] for m in ("shelfwise", "auto_ets_zzz"))
             out[f"demo_future_{name}_wape_beats_auto_ets"] = target(
                 ours, f"< AutoETS ZZZ ({peer:.3f}), both against the planted demand", ours < peer,
