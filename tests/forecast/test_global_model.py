@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
+from sklearn.base import clone
 
 from shelfwise.forecast.candidates import DYNAMIC_FEATURES
 from shelfwise.forecast.global_model import SampledLGBMRegressor, training_sample
@@ -41,18 +43,25 @@ def test_every_event_day_is_kept_and_ordinary_days_are_sampled_to_the_budget_wit
     assert training_sample(frame, regular_rows=len(frame)) is None  # under the budget: every row, unweighted
 
 
-def test_a_model_trained_on_the_sample_still_learns_the_level_and_the_promotion_lift():
+def test_the_model_trains_on_the_sample_at_its_weights_and_still_learns_the_level_and_the_promotion_lift():
     class SmallBudget(SampledLGBMRegressor):
         regular_rows = 5_000
 
     frame, y = planted_days(100_000)
-    assert training_sample(frame, SmallBudget.regular_rows) is not None  # 93,000 ordinary days: it trains on 5,000
-    model = SmallBudget(objective="tweedie", n_estimators=100, learning_rate=0.1, num_leaves=15, verbosity=-1,
+    rows, weight = training_sample(frame, SmallBudget.regular_rows)
+    model = SmallBudget(objective="regression", n_estimators=100, learning_rate=0.1, num_leaves=15, verbosity=-1,
                         random_state=0)
     model.fit(frame, y)
+    root = model.booster_.dump_model()["tree_info"][0]["tree_structure"]
+    assert root["internal_count"] == len(rows) < 15_000  # 5,000 ordinary days and the ~7,000 event days
+    assert root["internal_weight"] == pytest.approx(weight.sum())  # at the sample's weights (L2: hessian = weight)
+    assert abs(weight.sum() - len(frame)) / len(frame) < 0.02  # which make the sample stand for every day
     regular = frame.iloc[[0]].assign(promo=0, holiday=0, black_friday_week=0)
-    promo = regular.assign(promo=1)
     level = float(model.predict(regular)[0])
-    lift = float(model.predict(promo)[0]) / level
+    lift = float(model.predict(regular.assign(promo=1))[0]) / level
     assert abs(level - LEVEL) / LEVEL < 0.05, level
     assert abs(lift - LIFT) / LIFT < 0.05, lift
+    mlforecast_like = clone(model).fit(frame, y, sample_weight=np.full(len(frame), 2.0))  # weight_col's weights
+    root = mlforecast_like.booster_.dump_model()["tree_info"][0]["tree_structure"]
+    assert type(mlforecast_like) is SmallBudget  # sklearn's clone, as mlforecast calls it, keeps the sampling
+    assert abs(root["internal_weight"] - 2 * len(frame)) / len(frame) < 0.04  # the caller's weights multiply in

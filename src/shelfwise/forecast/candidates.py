@@ -88,6 +88,12 @@ class Runner:
         self.client: Any = None
 
     def __enter__(self) -> Runner:
+        # the libraries are loaded here, before the statistical models' thread forks its worker processes while the
+        # global model runs: a process forked while another thread imports can inherit a held import lock
+        import statsforecast.models  # noqa: F401
+
+        import shelfwise.forecast.global_model  # noqa: F401
+
         if self.compute.engine == "dask":
             from distributed import Client
 
@@ -168,14 +174,15 @@ class Runner:
 
 
 def _cache_normal_quantiles() -> None:
-    """Make statsforecast compute the normal quantiles of its interval levels once, not once per series and window.
+    """Make statsforecast compute the normal quantiles of its interval levels once per process, not per interval.
 
-    statsforecast 2.1 builds a frozen scipy distribution for every interval it gives (`utils._quantiles`, 0.7 ms
-    each, most of it scipy formatting the new object's docstring): 40,000 of them for 5,000 series, 4 windows and
-    2 models. The quantiles depend only on the levels and the distribution, so they are cached here (a
-    distribution with parameters goes to the original): on those series AutoETS took 20 s instead of 26 s, and
-    SeasonalNaive 1.6 s instead of 5.5 s. The pool's worker processes are forked after this runs and inherit it; a
-    Dask worker computes the quantiles the slow way, with the same result.
+    statsforecast 2.1 builds a frozen scipy distribution for every interval `utils._calculate_intervals` gives
+    (`utils._quantiles`, 0.7 ms each, most of it scipy formatting the new object's docstring): 40,000 of them for
+    5,000 series, 4 windows and 2 models. The quantiles depend only on the levels and the distribution, so they are
+    cached here (a distribution with parameters goes to the original): on those series AutoETS took 20 s instead of
+    26 s, and SeasonalNaive 1.6 s instead of 5.5 s, with the same results. statsforecast's worker processes inherit
+    the cache where they are forked (Linux up to Python 3.13); where they are spawned (macOS, a Dask worker) they
+    compute the quantiles the slow way, with the same result.
     """
     import statsforecast.utils as sf_utils
 
@@ -190,7 +197,7 @@ def _cache_normal_quantiles() -> None:
     def quantiles(level: Any, distribution: str = "normal", dist_params: Any = None) -> np.ndarray:
         if dist_params is not None:
             return original(level, distribution=distribution, dist_params=dist_params)
-        return cached(tuple(np.atleast_1d(level).tolist()), distribution).copy()
+        return cached(tuple(np.ravel(level).tolist()), distribution).reshape(np.shape(level)).copy()
 
     quantiles.cached_by_shelfwise = True  # type: ignore[attr-defined]
     sf_utils._quantiles = quantiles
