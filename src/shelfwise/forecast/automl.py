@@ -142,9 +142,9 @@ def forecast_demand(
     counts |= dict(excluded or {})
     counts["no_product_record"] = int(info["category"].eq(UNKNOWN_CATEGORY).sum())
     history = history.merge(info[[*KEY, "unique_id"]], on=KEY)
-    demand = _demand(history, info)
     tested_ids = set(info.loc[info["path"] == "backtested", "unique_id"])
-    modelled_ids = set(demand["unique_id"])
+    modelled_ids = set(info.loc[info["path"].isin(["backtested", "forecast_only"]), "unique_id"])
+    demand = _demand(history, modelled_ids)
     sparse_ids = set(info.loc[info["demand_class"].isin(["intermittent", "lumpy"]), "unique_id"]) & modelled_ids
     models = settings.model_list
 
@@ -278,9 +278,8 @@ def _series_info(history: pd.DataFrame, categories: pd.DataFrame, settings: Fore
     return info[["unique_id", *KEY, "category", "demand_class", "history_days", "path"]]
 
 
-def _demand(history: pd.DataFrame, info: pd.DataFrame) -> pd.DataFrame:
+def _demand(history: pd.DataFrame, modelled: set[int]) -> pd.DataFrame:
     """unique_id, ds, y, observed, store_id of the series the models forecast, ordered by series and day."""
-    modelled = info.loc[info["path"].isin(["backtested", "forecast_only"]), "unique_id"]
     frame = history.loc[history["unique_id"].isin(modelled), ["unique_id", "date", "units", "observed", "store_id"]]
     frame = frame.rename(columns={"date": "ds", "units": "y"}).astype({"y": float})
     return frame.sort_values(["unique_id", "ds"], ignore_index=True)

@@ -88,12 +88,13 @@ class Runner:
         self.client: Any = None
 
     def __enter__(self) -> Runner:
-        # the libraries are loaded here, before the statistical models' thread forks its worker processes while the
-        # global model runs: a process forked while another thread imports can inherit a held import lock
+        # the libraries are loaded and set up here, before the statistical models' thread forks its worker processes
+        # while the global model runs: a process forked while another thread imports can inherit a held import lock
         import statsforecast.models  # noqa: F401
 
         import shelfwise.forecast.global_model  # noqa: F401
 
+        _cache_normal_quantiles()
         if self.compute.engine == "dask":
             from distributed import Client
 
@@ -109,7 +110,6 @@ class Runner:
         from statsforecast import StatsForecast
         from statsforecast.models import SeasonalNaive
 
-        _cache_normal_quantiles()
         return StatsForecast(models=models, freq="D", n_jobs=self.n_jobs,
                              fallback_model=SeasonalNaive(season_length=SEASON))
 
